@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# hvx top-level build.
+#   make          module + vmctl + selftests
+#   make deps     install the Debian packages that build, testbed and tests use
+#   make demo     the main job, in the Bochs testbed (no VT-x needed here)
+#   make check    every test, host and testbed; ends with "N passed, N failed"
+
+BUILD     := build
+# The kernel the module is built for: the running kernel's build tree where
+# there is one, otherwise the newest installed Debian linux-headers.
+KDIR      ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+		$(shell ls -d /lib/modules/*-amd64/build 2>/dev/null | sort -V | tail -n1))
+LINUX_SRC := $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
+
+DEB_PKGS  := gcc make libc6-dev kmod cpio xz-utils \
+	     linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
+	     bochs bochsbios vgabios busybox-static \
+	     isolinux syslinux-common xorriso
+
+# User space is linked statically: the testbed initramfs has no libc.
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	       -Iuapi $(EXTRA_CFLAGS)
+TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Werror \
+	       -Iuapi -Itests/selftests/include -I$(BUILD)/kselftest
+LDFLAGS_STATIC := -static
+
+VMCTL_SRCS := $(wildcard userspace/vmctl/*.c)
+VMCTL_HDRS := $(wildcard userspace/vmctl/*.h) uapi/linux/hvx.h
+SELFTESTS  := api_test load_test novmx_test kvm_probe guest_smoke_test state_test \
+	      exits_test memory_test run_loop_test isolation_test stress_test
+TEST_LIB   := $(wildcard tests/selftests/lib/*.c)
+TEST_HDRS  := $(wildcard tests/selftests/include/*.h) uapi/linux/hvx.h \
+	      $(BUILD)/kselftest/kselftest_harness.h
+
+.PHONY: all module vmctl selftests guests deps check demo bench lint clean
+
+all: module vmctl selftests guests
+
+module:
+	@test -d "$(KDIR)" || { echo "no kernel build tree: run 'make deps'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+vmctl: $(BUILD)/vmctl
+$(BUILD)/vmctl: $(VMCTL_SRCS) $(VMCTL_HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(USER_CFLAGS) -o $@ $(VMCTL_SRCS) $(LDFLAGS_STATIC)
+
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/exit_bench
+$(BUILD)/selftests/exit_bench: tests/bench/exit_bench.c tests/bench/bench_guests.S uapi/linux/hvx.h
+	@mkdir -p $(BUILD)/selftests
+	$(CC) $(TEST_CFLAGS) -o $@ tests/bench/exit_bench.c tests/bench/bench_guests.S $(LDFLAGS_STATIC)
+$(BUILD)/selftests/%: tests/selftests/%.c $(TEST_LIB) $(TEST_HDRS)
+	@mkdir -p $(BUILD)/selftests
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB) $(LDFLAGS_STATIC) -lpthread
+
+# The kselftest harness and checkpatch come from Debian's kernel source.
+$(BUILD)/kselftest/kselftest_harness.h $(BUILD)/linux/scripts/checkpatch.pl:
+	@test -n "$(LINUX_SRC)" || { echo "no /usr/src/linux-source-*.tar.xz: run 'make deps'" >&2; exit 1; }
+	@mkdir -p $(BUILD)/kselftest $(BUILD)/linux
+	tar -xJf $(LINUX_SRC) -C $(BUILD)/linux --strip-components=1 \
+		--wildcards '*/tools/testing/selftests/kselftest*.h' \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch'
+	cp $(BUILD)/linux/tools/testing/selftests/kselftest*.h $(BUILD)/kselftest/
+	touch $(BUILD)/kselftest/kselftest_harness.h $(BUILD)/linux/scripts/checkpatch.pl
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	else echo "deps: all installed"; fi
+
+# checkpatch misreads the "%l[label]" operands of asm goto inside
+# _ASM_EXTABLE() as arithmetic (KVM's vmx_ops.h draws the same complaint),
+# so the files holding VMX instruction wrappers skip the SPACING check only.
+KSRCS      := $(filter-out %.mod.c,$(wildcard kmod/*.c)) uapi/linux/hvx.h \
+	      $(filter-out kmod/vmx_ops.h,$(wildcard kmod/*.h))
+CHECKPATCH := $(BUILD)/linux/scripts/checkpatch.pl --no-tree --quiet --strict -f
+lint: $(BUILD)/linux/scripts/checkpatch.pl
+	$(CHECKPATCH) $(KSRCS)
+	$(CHECKPATCH) --ignore SPACING kmod/vmx_ops.h
+
+check: deps
+	tests/run_check.sh
+
+demo: deps all
+	tests/testbed/demo.sh
+
+# hvx against KVM, same guest code, same testbed boot; prints the ratios.
+bench: deps all
+	tests/bench/run.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)
+
+# Guest images for vmctl and the demo: flat binaries from assembly.
+GUESTS := $(BUILD)/guests/hello16.bin
+guests: $(GUESTS)
+$(BUILD)/guests/%.bin: tests/guests/%.S
+	@mkdir -p $(BUILD)/guests
+	$(CC) -c -m32 -nostdlib -o $(BUILD)/guests/$*.o $<
+	ld -m elf_i386 -Ttext=0x7c00 -e _start -o $(BUILD)/guests/$*.elf $(BUILD)/guests/$*.o
+	objcopy -O binary -j .text $(BUILD)/guests/$*.elf $@

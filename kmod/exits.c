@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM exit handlers, all in one table indexed by the basic exit reason.
+ *
+ * A handler finishes what it can in the kernel (CPUID, control and debug
+ * registers, MSRs, faults on guest memory) and re-enters the guest, or
+ * describes the exit in the run page for user space (port I/O, MMIO, HLT,
+ * shutdown). An exit hvx does not expect becomes an internal-error exit to
+ * user space; nothing a guest does can make the host crash here.
+ */
+#include <linux/kernel.h>
+#include <linux/nospec.h>
+#include <linux/string.h>
+#include <uapi/asm/debugreg.h>
+#include <asm/fpu/xcr.h>
+#include <asm/msr.h>
+#include <asm/trapnr.h>
+#include <asm/vmx.h>
+
+#include "exits.h"
+#include "guest_paging.h"
+#include "hvx.h"
+#include "insn_decode.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "vmcs.h"
+#include "vmx.h"
+
+/* Not in <asm/vmx.h> of 6.1; SDM Vol. 3D appendix C. */
+#define EXIT_REASON_GETSEC	11
+
+#define RESUME_GUEST	1
+#define EXIT_TO_USER	0
+
+static unsigned long reg_read(struct hvx_vcpu *v, int reg)
+{
+	return reg == HVX_RSP ? vmcs_readl(GUEST_RSP) : v->regs[reg];
+}
+
+static void reg_write(struct hvx_vcpu *v, int reg, unsigned long val)
+{
+	if (reg == HVX_RSP)
+		vmcs_writel(GUEST_RSP, val);
+	else
+		v->regs[reg] = val;
+}
+
+static int inject_gp(void)
+{
+	hvx_vmx_inject_exception(X86_TRAP_GP, true, 0);
+	return RESUME_GUEST;
+}
+
+static int inject_ud(struct hvx_vcpu *v)
+{
+	hvx_vmx_inject_exception(X86_TRAP_UD, false, 0);
+	return RESUME_GUEST;
+}
+
+static int internal_error(struct hvx_vcpu *v, u32 suberror, u32 ndata, ...)
+{
+	struct hvx_run *run = v->run;
+	va_list ap;
+	u32 i;
+
+	run->exit_reason = HVX_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = ndata;
+	va_start(ap, ndata);
+	for (i = 0; i < ndata; i++)
+		run->internal.data[i] = va_arg(ap, u64);
+	va_end(ap);
+	return EXIT_TO_USER;
+}
+
+/* Guest-linear memory through the guest's own page tables. */
+static int read_gpa_cb(void *opaque, u64 gpa, void *buf, unsigned int len)
+{
+	return hvx_vm_read_gpa(opaque, gpa, buf, len);
+}
+
+static int guest_linear_access(struct hvx_vcpu *v, u64 gva, void *buf,
+			       unsigned int len, bool write)
+{
+	struct hvx_paging_ctx ctx = {
+		.cr0 = hvx_vmx_get_cr0(), .cr3 = vmcs_readl(GUEST_CR3),
+		.cr4 = hvx_vmx_get_cr4(), .efer = hvx_vmx_get_efer(),
+		.read_gpa = read_gpa_cb, .opaque = v->vm,
+	};
+
+	while (len) {
+		unsigned int n = min_t(u64, len, PAGE_SIZE - (gva & ~PAGE_MASK));
+		u64 gpa;
+		int err;
+
+		err = hvx_gva_to_gpa(&ctx, gva, &gpa);
+		if (err)
+			return err;
+		err = write ? hvx_vm_write_gpa(v->vm, gpa, buf, n) :
+			      hvx_vm_read_gpa(v->vm, gpa, buf, n);
+		if (err)
+			return err;
+		gva += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int handle_exception_nmi(struct hvx_vcpu *v)
+{
+	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+	u8 vector = info & INTR_INFO_VECTOR_MASK;
+
+	/* NMIs were passed to the host right after the exit. */
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		return RESUME_GUEST;
+	switch (vector) {
+	case X86_TRAP_DB:
+		/* The exit qualification holds the DR6 bits of this #DB. */
+		v->dr6 = (v->dr6 & ~DR_TRAP_BITS) | HVX_DR6_FIXED_1 |
+			 (vmcs_readl(EXIT_QUALIFICATION) & (DR_TRAP_BITS |
+							    DR_STEP));
+		hvx_vmx_inject_exception(X86_TRAP_DB, false, 0);
+		return RESUME_GUEST;
+	case X86_TRAP_AC:
+		hvx_vmx_inject_exception(X86_TRAP_AC, true,
+					 vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
+		return RESUME_GUEST;
+	}
+	return internal_error(v, HVX_INTERNAL_UNHANDLED_EXIT, 2,
+			      (u64)EXIT_REASON_EXCEPTION_NMI, (u64)info);
+}
+
+static int handle_external_interrupt(struct hvx_vcpu *v)
+{
+	/* Already serviced by the host when interrupts were re-enabled. */
+	return RESUME_GUEST;
+}
+
+static int handle_triple_fault(struct hvx_vcpu *v)
+{
+	v->run->exit_reason = HVX_EXIT_SHUTDOWN;
+	return EXIT_TO_USER;
+}
+
+static int handle_cpuid(struct hvx_vcpu *v)
+{
+	u32 fn = v->regs[HVX_RAX], index = v->regs[HVX_RCX];
+	const struct hvx_cpuid_entry *e = NULL;
+	u32 i;
+
+	for (i = 0; i < v->cpuid_nent; i++) {
+		const struct hvx_cpuid_entry *c = &v->cpuid[i];
+
+		if (c->function == fn &&
+		    (!(c->flags & HVX_CPUID_SIGNIFICANT_INDEX) ||
+		     c->index == index)) {
+			e = c;
+			break;
+		}
+	}
+	/* A leaf the table lacks reads as zeros. */
+	v->regs[HVX_RAX] = e ? e->eax : 0;
+	v->regs[HVX_RBX] = e ? e->ebx : 0;
+	v->regs[HVX_RCX] = e ? e->ecx : 0;
+	v->regs[HVX_RDX] = e ? e->edx : 0;
+	/* CPUID.1:ECX.OSXSAVE mirrors CR4.OSXSAVE (SDM Vol. 2A, CPUID). */
+	if (fn == 1 && e) {
+		v->regs[HVX_RCX] &= ~(u64)BIT(27);
+		if (hvx_vmx_get_cr4() & X86_CR4_OSXSAVE)
+			v->regs[HVX_RCX] |= BIT(27);
+	}
+	hvx_vmx_skip_instruction(v);
+	return RESUME_GUEST;
+}
+
+static int handle_hlt(struct hvx_vcpu *v)
+{
+	hvx_vmx_skip_instruction(v);
+	v->run->exit_reason = HVX_EXIT_HLT;
+	return EXIT_TO_USER;
+}
+
+static int handle_cr(struct hvx_vcpu *v)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+	unsigned long val;
+	int err = 0;
+
+	switch (type) {
+	case 0:		/* MOV to CR */
+		val = reg_read(v, reg);
+		if (cr == 0)
+			err = hvx_vmx_set_cr0(v, val);
+		else if (cr == 4)
+			err = hvx_vmx_set_cr4(v, val);
+		else if (cr == 8 && val <= 15)
+			v->cr8 = val;
+		else
+			err = -EINVAL;
+		break;
+	case 1:		/* MOV from CR: only CR8 exits */
+		if (cr != 8)
+			goto unexpected;
+		reg_write(v, reg, v->cr8);
+		break;
+	case 3:		/* LMSW: sets PE, MP, EM, TS; cannot clear PE */
+		val = (qual >> 16) & 0xf;
+		err = hvx_vmx_set_cr0(v, (hvx_vmx_get_cr0() & ~0xeUL) | val);
+		break;
+	default:
+		goto unexpected;
+	}
+	if (err)
+		return inject_gp();
+	hvx_vmx_skip_instruction(v);
+	return RESUME_GUEST;
+unexpected:
+	return internal_error(v, HVX_INTERNAL_UNHANDLED_EXIT, 2,
+			      (u64)EXIT_REASON_CR_ACCESS, (u64)qual);
+}
+
+/*
+ * Debug registers are emulated: the guest's DR0-3, DR6 and DR7 live in the
+ * vCPU and the hardware DR7 stays disarmed in guest mode, so that a guest
+ * can neither arm breakpoints on host addresses nor see the host's.
+ * Guest breakpoints therefore do not fire (yet).
+ */
+static int handle_dr(struct hvx_vcpu *v)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	int dr = qual & 7, reg = (qual >> 8) & 15;
+	bool to_dr = !(qual & BIT(4));
+	unsigned long val;
+
+	if ((dr == 4 || dr == 5) && (hvx_vmx_get_cr4() & X86_CR4_DE))
+		return inject_ud(v);
+	if (dr >= 4)
+		dr += 2 * (dr < 6);	/* DR4/5 alias DR6/7 */
+
+	if (to_dr) {
+		val = reg_read(v, reg);
+		if ((dr == 6 || dr == 7) && (val >> 32))
+			return inject_gp();
+		if (dr < 4)
+			v->dr[dr] = val;
+		else if (dr == 6)
+			v->dr6 = (val & HVX_DR6_VOLATILE) | HVX_DR6_FIXED_1;
+		else
+			v->dr7 = (val & ~HVX_DR7_RESERVED) | HVX_DR7_FIXED_1;
+	} else {
+		val = dr < 4 ? v->dr[dr] : dr == 6 ? v->dr6 : v->dr7;
+		reg_write(v, reg, val);
+	}
+	hvx_vmx_skip_instruction(v);
+	return RESUME_GUEST;
+}
+
+static u64 addr_mask(u32 insn_info)
+{
+	/* VM-exit instruction information, bits 9:7: 16, 32 or 64 bits. */
+	switch ((insn_info >> 7) & 7) {
+	case 0:
+		return 0xffff;
+	case 1:
+		return 0xffffffff;
+	default:
+		return ~0ull;
+	}
+}
+
+static int handle_io(struct hvx_vcpu *v)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	struct hvx_run *run = v->run;
+	u8 size = (qual & 7) + 1;
+	bool in = qual & BIT(3), string = qual & BIT(4), rep = qual & BIT(5);
+	void *data = (char *)run + HVX_RUN_DATA_OFFSET;
+	u32 count = 1;
+
+	run->exit_reason = HVX_EXIT_IO;
+	run->io.direction = in ? HVX_EXIT_IO_IN : HVX_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = qual >> 16;
+	run->io.data_offset = HVX_RUN_DATA_OFFSET;
+	v->io_size = size;
+
+	if (string) {
+		u32 info = vmcs_read32(VMX_INSTRUCTION_INFO);
+		u64 mask = addr_mask(info), gva = vmcs_readl(GUEST_LINEAR_ADDRESS);
+		u64 left = rep ? v->regs[HVX_RCX] & mask : 1;
+		bool down = vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_DF;
+		u64 room;
+
+		if (!left) {
+			hvx_vmx_skip_instruction(v);
+			return RESUME_GUEST;
+		}
+		/*
+		 * One exit moves what fits both in the run page and in the
+		 * guest page at hand; REP resumes the instruction for the rest.
+		 */
+		room = down ? (gva & ~PAGE_MASK) + size :
+			      PAGE_SIZE - (gva & ~PAGE_MASK);
+		count = min3(left, room / size,
+			     (u64)(PAGE_SIZE - HVX_RUN_DATA_OFFSET) / size);
+		count = max(count, 1u);
+		if (down)
+			gva -= (count - 1) * size;
+		v->string_gva = gva;
+		v->string_count = count;
+		v->string_down = down;
+		v->string_rep = rep;
+		v->string_in = in;
+		v->string_mask = mask;
+		if (!in && guest_linear_access(v, gva, data, count * size,
+					       false))
+			return internal_error(v, HVX_INTERNAL_EMULATION, 2,
+					      gva, vmcs_readl(GUEST_RIP));
+		/* Descending OUTS sends the highest address first. */
+		if (!in && down) {
+			u8 tmp[8];
+			u32 i;
+
+			for (i = 0; i < count / 2; i++) {
+				memcpy(tmp, data + i * size, size);
+				memcpy(data + i * size,
+				       data + (count - 1 - i) * size, size);
+				memcpy(data + (count - 1 - i) * size, tmp, size);
+			}
+		}
+		v->pending = HVX_PENDING_STRING_IO;
+	} else if (in) {
+		v->pending = HVX_PENDING_IO_IN;
+	} else {
+		memcpy(data, &v->regs[HVX_RAX], size);
+		hvx_vmx_skip_instruction(v);
+	}
+	run->io.count = count;
+	return EXIT_TO_USER;
+}
+
+static void complete_string_io(struct hvx_vcpu *v)
+{
+	struct hvx_run *run = v->run;
+	int sreg = v->string_in ? HVX_RDI : HVX_RSI;
+	u64 mask = v->string_mask, bytes = (u64)v->string_count * v->io_size;
+	void *data = (char *)run + HVX_RUN_DATA_OFFSET;
+	unsigned long ptr;
+
+	if (v->string_in) {
+		if (v->string_down) {
+			u8 tmp[8];
+			u32 i, n = v->string_count, sz = v->io_size;
+
+			for (i = 0; i < n / 2; i++) {
+				memcpy(tmp, data + i * sz, sz);
+				memcpy(data + i * sz, data + (n - 1 - i) * sz, sz);
+				memcpy(data + (n - 1 - i) * sz, tmp, sz);
+			}
+		}
+		guest_linear_access(v, v->string_gva, data, bytes, true);
+	}
+	ptr = v->regs[sreg];
+	ptr = v->string_down ? ptr - bytes : ptr + bytes;
+	v->regs[sreg] = (v->regs[sreg] & ~mask) | (ptr & mask);
+	if (v->string_rep) {
+		u64 rcx = (v->regs[HVX_RCX] & mask) - v->string_count;
+
+		v->regs[HVX_RCX] = (v->regs[HVX_RCX] & ~mask) | (rcx & mask);
+		if (rcx & mask)
+			return;	/* re-execute the REP instruction */
+	}
+	hvx_vmx_skip_instruction(v);
+}
+
+static int handle_msr(struct hvx_vcpu *v, bool write)
+{
+	u32 index = v->regs[HVX_RCX];
+	u64 value;
+
+	if (write) {
+		value = (v->regs[HVX_RDX] << 32) | (u32)v->regs[HVX_RAX];
+		if (hvx_msr_write(v, index, value))
+			return inject_gp();
+	} else {
+		if (hvx_msr_read(v, index, &value))
+			return inject_gp();
+		v->regs[HVX_RAX] = (u32)value;
+		v->regs[HVX_RDX] = value >> 32;
+	}
+	hvx_vmx_skip_instruction(v);
+	return RESUME_GUEST;
+}
+
+static int handle_rdmsr(struct hvx_vcpu *v)
+{
+	return handle_msr(v, false);
+}
+
+static int handle_wrmsr(struct hvx_vcpu *v)
+{
+	return handle_msr(v, true);
+}
+
+/* MMIO: decode the MOV at RIP and let user space perform the access. */
+static int emulate_mmio(struct hvx_vcpu *v, u64 gpa, bool write)
+{
+	struct hvx_run *run = v->run;
+	struct hvx_mmio_insn *insn = &v->mmio;
+	u64 rip = vmcs_readl(GUEST_RIP), value;
+	int mode = hvx_vmx_cpu_mode();
+	u64 linear = mode == HVX_CPU_MODE_64 ? rip :
+		     vmcs_readl(GUEST_CS_BASE) + rip;
+	u8 bytes[15];
+	unsigned int avail;
+
+	/* Fetch what can be fetched: the instruction may end a page early. */
+	avail = min_t(u64, sizeof(bytes), PAGE_SIZE - (linear & ~PAGE_MASK));
+	if (guest_linear_access(v, linear, bytes, avail, false))
+		goto fail;
+	if (hvx_decode_mmio(bytes, avail, mode, insn) == -ENODATA) {
+		if (guest_linear_access(v, linear, bytes, sizeof(bytes), false))
+			goto fail;
+		avail = sizeof(bytes);
+	}
+	if (hvx_decode_mmio(bytes, avail, mode, insn) ||
+	    insn->is_write != write)
+		goto fail;
+
+	run->exit_reason = HVX_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = insn->size;
+	run->mmio.is_write = insn->is_write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (insn->is_write) {
+		if (insn->has_imm)
+			value = insn->imm;
+		else if (insn->high_byte)
+			value = v->regs[insn->reg] >> 8;
+		else
+			value = reg_read(v, insn->reg);
+		memcpy(run->mmio.data, &value, insn->size);
+		vmcs_writel(GUEST_RIP, rip + insn->len);
+	} else {
+		v->pending = HVX_PENDING_MMIO_READ;
+	}
+	return EXIT_TO_USER;
+fail:
+	return internal_error(v, HVX_INTERNAL_EMULATION, 2, gpa, rip);
+}
+
+static void complete_mmio_read(struct hvx_vcpu *v)
+{
+	const struct hvx_mmio_insn *insn = &v->mmio;
+	u64 value = 0, old;
+
+	memcpy(&value, v->run->mmio.data, insn->size);
+	if (insn->ext == HVX_EXT_SIGN) {
+		int shift = 64 - 8 * insn->size;
+
+		value = (u64)((s64)(value << shift) >> shift);
+	}
+	if (insn->high_byte) {
+		old = v->regs[insn->reg];
+		v->regs[insn->reg] = (old & ~0xff00ull) | ((value & 0xff) << 8);
+	} else {
+		old = reg_read(v, insn->reg);
+		switch (insn->dst_size) {
+		case 1:
+			value = (old & ~0xffull) | (value & 0xff);
+			break;
+		case 2:
+			value = (old & ~0xffffull) | (value & 0xffff);
+			break;
+		case 4:		/* a 32-bit write zero-extends */
+			value &= 0xffffffff;
+			break;
+		}
+		reg_write(v, insn->reg, value);
+	}
+	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + insn->len);
+}
+
+static int handle_ept_violation(struct hvx_vcpu *v)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	bool write = qual & EPT_VIOLATION_ACC_WRITE;
+	int err;
+
+	err = hvx_vm_handle_ept_fault(v->vm, gpa, write);
+	if (!err)
+		return RESUME_GUEST;
+	if ((err == -ENOENT || err == -EACCES) &&
+	    !(qual & EPT_VIOLATION_ACC_INSTR))
+		return emulate_mmio(v, gpa, write);
+	if (err == -ENOMEM)
+		return err;
+	return internal_error(v, HVX_INTERNAL_EMULATION, 3, gpa,
+			      (u64)vmcs_readl(GUEST_RIP), (u64)qual);
+}
+
+static int handle_xsetbv(struct hvx_vcpu *v)
+{
+	u64 value = (v->regs[HVX_RDX] << 32) | (u32)v->regs[HVX_RAX];
+	u64 supported = hvx_vmx_host_xcr0();
+
+	/* SDM Vol. 1 13.3: x87 always on; AVX needs SSE; nothing unknown. */
+	if ((u32)v->regs[HVX_RCX] || !(value & XFEATURE_MASK_FP) ||
+	    (value & ~supported) ||
+	    ((value & XFEATURE_MASK_YMM) && !(value & XFEATURE_MASK_SSE)))
+		return inject_gp();
+	v->xcr0 = value;
+	hvx_vmx_skip_instruction(v);
+	return RESUME_GUEST;
+}
+
+static int handle_ud(struct hvx_vcpu *v)
+{
+	/* VMX instructions, MONITOR/MWAIT, GETSEC: not for guests of hvx. */
+	return inject_ud(v);
+}
+
+static int handle_interrupt_window(struct hvx_vcpu *v)
+{
+	/* The queued interrupt goes in at the coming entry. */
+	hvx_vmx_clear_irq_window(v);
+	return RESUME_GUEST;
+}
+
+/* Also the VMX-preemption timer: the run loop's checks are the point. */
+static int handle_ignore(struct hvx_vcpu *v)
+{
+	return RESUME_GUEST;
+}
+
+static int handle_skip(struct hvx_vcpu *v)
+{
+	hvx_vmx_skip_instruction(v);
+	return RESUME_GUEST;
+}
+
+static int (*const exit_handlers[])(struct hvx_vcpu *v) = {
+	[EXIT_REASON_EXCEPTION_NMI]		= handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT]		= handle_triple_fault,
+	[EXIT_REASON_INIT_SIGNAL]		= handle_ignore,
+	[EXIT_REASON_INTERRUPT_WINDOW]		= handle_interrupt_window,
+	[EXIT_REASON_CPUID]			= handle_cpuid,
+	[EXIT_REASON_GETSEC]			= handle_ud,
+	[EXIT_REASON_HLT]			= handle_hlt,
+	[EXIT_REASON_INVD]			= handle_skip,
+	[EXIT_REASON_VMCALL]			= handle_ud,
+	[EXIT_REASON_VMCLEAR]			= handle_ud,
+	[EXIT_REASON_VMLAUNCH]			= handle_ud,
+	[EXIT_REASON_VMPTRLD]			= handle_ud,
+	[EXIT_REASON_VMPTRST]			= handle_ud,
+	[EXIT_REASON_VMREAD]			= handle_ud,
+	[EXIT_REASON_VMRESUME]			= handle_ud,
+	[EXIT_REASON_VMWRITE]			= handle_ud,
+	[EXIT_REASON_VMOFF]			= handle_ud,
+	[EXIT_REASON_VMON]			= handle_ud,
+	[EXIT_REASON_CR_ACCESS]			= handle_cr,
+	[EXIT_REASON_DR_ACCESS]			= handle_dr,
+	[EXIT_REASON_IO_INSTRUCTION]		= handle_io,
+	[EXIT_REASON_MSR_READ]			= handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE]			= handle_wrmsr,
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= handle_ud,
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= handle_ud,
+	[EXIT_REASON_EPT_VIOLATION]		= handle_ept_violation,
+	[EXIT_REASON_INVEPT]			= handle_ud,
+	[EXIT_REASON_INVVPID]			= handle_ud,
+	[EXIT_REASON_VMFUNC]			= handle_ud,
+	[EXIT_REASON_PREEMPTION_TIMER]		= handle_ignore,
+	[EXIT_REASON_XSETBV]			= handle_xsetbv,
+};
+
+int hvx_handle_exit(struct hvx_vcpu *v)
+{
+	u32 reason = v->exit_reason;
+	u16 basic = reason;
+
+	v->stats.exits++;
+	v->stats.exit_reason[min_t(u16, basic, HVX_STAT_EXIT_REASONS - 1)]++;
+
+	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		v->run->exit_reason = HVX_EXIT_FAIL_ENTRY;
+		v->run->fail_entry.hardware_exit_reason = basic;
+		v->run->fail_entry.qualification = vmcs_readl(EXIT_QUALIFICATION);
+		return EXIT_TO_USER;
+	}
+	if (basic >= ARRAY_SIZE(exit_handlers) || !exit_handlers[basic])
+		return internal_error(v, HVX_INTERNAL_UNHANDLED_EXIT, 2,
+				      (u64)basic,
+				      (u64)vmcs_readl(EXIT_QUALIFICATION));
+	basic = array_index_nospec(basic, ARRAY_SIZE(exit_handlers));
+	return exit_handlers[basic](v);
+}
+
+int hvx_entry_failed(struct hvx_vcpu *v)
+{
+	return internal_error(v, HVX_INTERNAL_BAD_VMCS, 1,
+			      (u64)vmcs_read32(VM_INSTRUCTION_ERROR));
+}
+
+void hvx_complete_user_exit(struct hvx_vcpu *v)
+{
+	enum hvx_pending pending = v->pending;
+
+	v->pending = HVX_PENDING_NONE;
+	switch (pending) {
+	case HVX_PENDING_IO_IN:
+		memcpy(&v->regs[HVX_RAX],
+		       (char *)v->run + HVX_RUN_DATA_OFFSET,
+		       v->io_size);
+		/* A 32-bit IN zero-extends into RAX, like any 32-bit write. */
+		if (v->io_size == 4)
+			v->regs[HVX_RAX] &= 0xffffffff;
+		hvx_vmx_skip_instruction(v);
+		break;
+	case HVX_PENDING_STRING_IO:
+		complete_string_io(v);
+		break;
+	case HVX_PENDING_MMIO_READ:
+		complete_mmio_read(v);
+		break;
+	case HVX_PENDING_NONE:
+		break;
+	}
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest MSRs. Every MSR access exits (the MSR bitmap passes through only
+ * those the VMCS switches: FS/GS base and SYSENTER), so a guest reads and
+ * writes only what is listed here; anything else is #GP, as on a CPU that
+ * lacks the MSR.
+ */
+#include <asm/msr.h>
+#include <asm/vmx.h>
+
+#include "exits.h"
+#include "hvx.h"
+#include "vcpu.h"
+#include "vmcs.h"
+#include "vmx.h"
+
+static int swapped_index(u32 index)
+{
+	switch (index) {
+	case MSR_STAR:
+		return HVX_MSR_STAR;
+	case MSR_LSTAR:
+		return HVX_MSR_LSTAR;
+	case MSR_CSTAR:
+		return HVX_MSR_CSTAR;
+	case MSR_SYSCALL_MASK:
+		return HVX_MSR_SFMASK;
+	case MSR_KERNEL_GS_BASE:
+		return HVX_MSR_KERNEL_GS_BASE;
+	}
+	return -1;
+}
+
+/* Each PAT entry must be a valid memory type (SDM Vol. 3A 11.12.2). */
+static bool pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
+{
+	int swapped = swapped_index(index);
+
+	if (swapped >= 0) {
+		/* SWAPGS changes KERNEL_GS_BASE without an exit. */
+		if (v->guest_msrs_loaded && swapped == HVX_MSR_KERNEL_GS_BASE)
+			rdmsrl(MSR_KERNEL_GS_BASE, v->msrs[swapped]);
+		*value = v->msrs[swapped];
+		return 0;
+	}
+	switch (index) {
+	case MSR_EFER:
+		*value = hvx_vmx_get_efer();
+		return 0;
+	case MSR_IA32_CR_PAT:
+		*value = vmcs_read64(GUEST_IA32_PAT);
+		return 0;
+	case MSR_IA32_APICBASE:
+		*value = v->apic_base;
+		return 0;
+	case MSR_IA32_TSC:
+		*value = rdtsc();
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
+		return 0;
+	case MSR_IA32_DEBUGCTLMSR:
+		*value = vmcs_read64(GUEST_IA32_DEBUGCTL);
+		return 0;
+	/* No MTRRs, no machine-check banks, no microcode: all read as 0. */
+	case MSR_MTRRcap:
+	case MSR_MTRRdefType:
+	case MSR_IA32_MCG_CAP:
+	case MSR_IA32_MCG_STATUS:
+	case MSR_IA32_UCODE_REV:
+		*value = 0;
+		return 0;
+	case MSR_IA32_FEAT_CTL:
+		/* Locked, VMX off: the guest sees no VMX to use. */
+		*value = FEAT_CTL_LOCKED;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value)
+{
+	int swapped = swapped_index(index);
+	u64 efer;
+
+	if (swapped >= 0) {
+		if ((swapped == HVX_MSR_LSTAR || swapped == HVX_MSR_CSTAR ||
+		     swapped == HVX_MSR_KERNEL_GS_BASE) &&
+		    !__is_canonical_address(value, 48))
+			return -EINVAL;
+		/* Reserved bits: the host's WRMSR would fault on them. */
+		if (swapped == HVX_MSR_SFMASK && (value >> 32))
+			return -EINVAL;
+		v->msrs[swapped] = value;
+		if (v->guest_msrs_loaded)
+			wrmsrl(index, value);
+		return 0;
+	}
+	switch (index) {
+	case MSR_EFER:
+		efer = hvx_vmx_get_efer();
+		/* LME may not change while paging is on; LMA is read-only. */
+		if ((hvx_vmx_get_cr0() & X86_CR0_PG) &&
+		    ((value ^ efer) & EFER_LME))
+			return -EINVAL;
+		return hvx_vmx_set_efer(v, (value & ~EFER_LMA) |
+					   (efer & EFER_LMA));
+	case MSR_IA32_CR_PAT:
+		if (!pat_valid(value))
+			return -EINVAL;
+		vmcs_write64(GUEST_IA32_PAT, value);
+		return 0;
+	case MSR_IA32_APICBASE:
+		v->apic_base = value;
+		return 0;
+	case MSR_IA32_DEBUGCTLMSR:
+		/* No LBRs or BTS for guests yet. */
+		return value ? -EINVAL : 0;
+	case MSR_IA32_MISC_ENABLE:
+	case MSR_MTRRdefType:
+	case MSR_IA32_MCG_STATUS:
+	case MSR_IA32_UCODE_REV:
+		return 0;
+	}
+	return -EINVAL;
+}

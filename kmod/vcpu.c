@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPUs: creation and teardown, the run loop, and the register ioctls.
+ *
+ * Every vCPU ioctl runs with the vCPU's VMCS loaded on the current CPU and
+ * a preempt notifier registered: if the thread is preempted, the host state
+ * is restored before the next task runs, and the VMCS follows the thread to
+ * whatever CPU it resumes on.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/sched/clock.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xstate.h>
+#include <asm/vmx.h>
+
+#include "exits.h"
+#include "hvx.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "vmx.h"
+
+/* VPID 0 tags the host's own translations (SDM Vol. 3C 29.1). */
+static DEFINE_IDA(hvx_vpids);
+
+static struct hvx_vcpu *preempt_to_vcpu(struct preempt_notifier *pn)
+{
+	return container_of(pn, struct hvx_vcpu, preempt);
+}
+
+static void hvx_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	hvx_vmx_vcpu_load(preempt_to_vcpu(pn), cpu);
+}
+
+static void hvx_sched_out(struct preempt_notifier *pn,
+			  struct task_struct *next)
+{
+	hvx_vmx_vcpu_put(preempt_to_vcpu(pn));
+}
+
+static struct preempt_ops hvx_preempt_ops = {
+	.sched_in = hvx_sched_in,
+	.sched_out = hvx_sched_out,
+};
+
+int hvx_vcpu_init(void)
+{
+	preempt_notifier_inc();
+	return 0;
+}
+
+void hvx_vcpu_exit(void)
+{
+	preempt_notifier_dec();
+}
+
+/* Begin and end a vCPU ioctl: the VMCS is ours until vcpu_put(). */
+static void vcpu_load(struct hvx_vcpu *v)
+{
+	int cpu = get_cpu();
+
+	preempt_notifier_register(&v->preempt);
+	hvx_vmx_vcpu_load(v, cpu);
+	put_cpu();
+}
+
+static void vcpu_put(struct hvx_vcpu *v)
+{
+	preempt_disable();
+	hvx_vmx_vcpu_put(v);
+	preempt_notifier_unregister(&v->preempt);
+	preempt_enable();
+}
+
+void hvx_vcpu_free(struct hvx_vcpu *v)
+{
+	hvx_vmx_vcpu_free(v);
+	fpu_free_guest_fpstate(&v->fpu);
+	ida_free(&hvx_vpids, v->vpid);
+	free_page((unsigned long)v->run);
+	kvfree(v->cpuid);
+	kfree(v);
+}
+
+int hvx_vcpu_fd_create(struct hvx_vm *vm, u32 id)
+{
+	struct hvx_vcpu *v;
+	int vpid, fd, err;
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+	if (!v)
+		return -ENOMEM;
+	v->vm = vm;
+	v->id = id;
+	mutex_init(&v->mutex);
+	preempt_notifier_init(&v->preempt, &hvx_preempt_ops);
+
+	err = -ENOMEM;
+	v->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!v->run)
+		goto out_free;
+	vpid = ida_alloc_range(&hvx_vpids, 1, VMX_NR_VPIDS - 1, GFP_KERNEL);
+	if (vpid < 0) {
+		err = vpid;
+		goto out_run;
+	}
+	v->vpid = vpid;
+	if (!fpu_alloc_guest_fpstate(&v->fpu))
+		goto out_vpid;
+	err = hvx_vmx_vcpu_create(v);
+	if (err)
+		goto out_fpu;
+
+	kref_get(&vm->ref);
+	fd = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, v,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		hvx_vm_put(vm);
+		hvx_vmx_vcpu_free(v);
+		err = fd;
+		goto out_fpu;
+	}
+	vm->vcpus[id] = v;
+	return fd;
+
+out_fpu:
+	fpu_free_guest_fpstate(&v->fpu);
+out_vpid:
+	ida_free(&hvx_vpids, v->vpid);
+out_run:
+	free_page((unsigned long)v->run);
+out_free:
+	kfree(v);
+	return err;
+}
+
+int hvx_vcpu_release(struct inode *inode, struct file *file)
+{
+	struct hvx_vcpu *v = file->private_data;
+	struct hvx_vm *vm = v->vm;
+
+	mutex_lock(&vm->lock);
+	vm->vcpus[v->id] = NULL;
+	mutex_unlock(&vm->lock);
+	hvx_vcpu_free(v);
+	hvx_vm_put(vm);
+	return 0;
+}
+
+static vm_fault_t run_page_fault(struct vm_fault *vmf)
+{
+	struct hvx_vcpu *v = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	if (vmf->pgoff)
+		return VM_FAULT_SIGBUS;
+	page = virt_to_page(v->run);
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct run_page_vm_ops = {
+	.fault = run_page_fault,
+};
+
+int hvx_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start > PAGE_SIZE)
+		return -EINVAL;
+	vma->vm_ops = &run_page_vm_ops;
+	return 0;
+}
+
+/* Run the guest until an exit that user space must see. */
+static long vcpu_run(struct hvx_vcpu *v)
+{
+	struct hvx_run *run = v->run;
+	long ret = 0;
+	int r;
+
+	hvx_complete_user_exit(v);
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = HVX_EXIT_INTR;
+		return -EINTR;
+	}
+
+	fpu_swap_kvm_fpstate(&v->fpu, true);
+	for (;;) {
+		u64 start;
+
+		if (signal_pending(current)) {
+			run->exit_reason = HVX_EXIT_INTR;
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+
+		preempt_disable();
+		local_irq_disable();
+		if (need_resched() || signal_pending(current)) {
+			local_irq_enable();
+			preempt_enable();
+			continue;
+		}
+		start = local_clock();
+		r = hvx_vmx_enter(v);
+		v->stats.guest_ns += local_clock() - start;
+		/* Host interrupts that came during the exit are served here. */
+		local_irq_enable();
+		preempt_enable();
+
+		r = r ? hvx_entry_failed(v) : hvx_handle_exit(v);
+		if (r <= 0) {
+			ret = r;
+			break;
+		}
+	}
+	fpu_swap_kvm_fpstate(&v->fpu, false);
+	v->stats.exits_to_user++;
+	return ret;
+}
+
+long hvx_vcpu_ioctl_run(struct hvx_vcpu *v, unsigned long arg)
+{
+	if (arg)
+		return -EINVAL;
+	return vcpu_run(v);
+}
+
+long hvx_vcpu_ioctl_get_regs(struct hvx_vcpu *v, unsigned long arg)
+{
+	struct hvx_regs regs;
+
+	hvx_vmx_get_regs(v, &regs);
+	return copy_to_user((void __user *)arg, &regs, sizeof(regs)) ?
+	       -EFAULT : 0;
+}
+
+long hvx_vcpu_ioctl_set_regs(struct hvx_vcpu *v, unsigned long arg)
+{
+	struct hvx_regs regs;
+
+	if (copy_from_user(&regs, (void __user *)arg, sizeof(regs)))
+		return -EFAULT;
+	hvx_vmx_set_regs(v, &regs);
+	/* New registers cancel a half-done exit. */
+	v->pending = HVX_PENDING_NONE;
+	return 0;
+}
+
+long hvx_vcpu_ioctl_get_sregs(struct hvx_vcpu *v, unsigned long arg)
+{
+	struct hvx_sregs sregs;
+
+	hvx_vmx_get_sregs(v, &sregs);
+	return copy_to_user((void __user *)arg, &sregs, sizeof(sregs)) ?
+	       -EFAULT : 0;
+}
+
+long hvx_vcpu_ioctl_set_sregs(struct hvx_vcpu *v, unsigned long arg)
+{
+	struct hvx_sregs sregs;
+
+	if (copy_from_user(&sregs, (void __user *)arg, sizeof(sregs)))
+		return -EFAULT;
+	return hvx_vmx_set_sregs(v, &sregs);
+}
+
+long hvx_vcpu_ioctl_set_cpuid(struct hvx_vcpu *v, unsigned long arg)
+{
+	struct hvx_cpuid cpuid;
+	struct hvx_cpuid_entry *entries;
+	u32 i;
+
+	if (copy_from_user(&cpuid, (void __user *)arg, sizeof(cpuid)))
+		return -EFAULT;
+	if (cpuid.flags || cpuid.nent > HVX_MAX_CPUID_ENTRIES)
+		return -EINVAL;
+	entries = vmemdup_user(u64_to_user_ptr(cpuid.entries),
+			       array_size(cpuid.nent, sizeof(*entries)));
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	for (i = 0; i < cpuid.nent; i++) {
+		if ((entries[i].flags & ~HVX_CPUID_SIGNIFICANT_INDEX) ||
+		    entries[i].pad) {
+			kvfree(entries);
+			return -EINVAL;
+		}
+	}
+	kvfree(v->cpuid);
+	v->cpuid = entries;
+	v->cpuid_nent = cpuid.nent;
+	return 0;
+}
+
+long hvx_vcpu_ioctl_get_stats(struct hvx_vcpu *v, unsigned long arg)
+{
+	return copy_to_user((void __user *)arg, &v->stats, sizeof(v->stats)) ?
+	       -EFAULT : 0;
+}
+
+static long msrs_ioctl(struct hvx_vcpu *v, unsigned long arg, bool set)
+{
+	struct hvx_msrs __user *umsrs = (void __user *)arg;
+	struct hvx_msr_entry *entries;
+	struct hvx_msrs msrs;
+	size_t bytes;
+	u32 i;
+	long ret;
+
+	if (copy_from_user(&msrs, umsrs, sizeof(msrs)))
+		return -EFAULT;
+	if (msrs.flags || msrs.nmsrs > HVX_MAX_MSR_ENTRIES)
+		return -EINVAL;
+	bytes = array_size(msrs.nmsrs, sizeof(*entries));
+	entries = vmemdup_user(u64_to_user_ptr(msrs.entries), bytes);
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	for (i = 0; i < msrs.nmsrs; i++) {
+		if (entries[i].reserved)
+			break;
+		if (set ? hvx_msr_write(v, entries[i].index, entries[i].data) :
+			  hvx_msr_read(v, entries[i].index, &entries[i].data))
+			break;
+	}
+	ret = i;
+	if (!set && copy_to_user(u64_to_user_ptr(msrs.entries), entries, bytes))
+		ret = -EFAULT;
+	kvfree(entries);
+	return ret;
+}
+
+long hvx_vcpu_ioctl_get_msrs(struct hvx_vcpu *v, unsigned long arg)
+{
+	return msrs_ioctl(v, arg, false);
+}
+
+long hvx_vcpu_ioctl_set_msrs(struct hvx_vcpu *v, unsigned long arg)
+{
+	return msrs_ioctl(v, arg, true);
+}
+
+long hvx_vcpu_ioctl_get_fpu(struct hvx_vcpu *v, unsigned long arg)
+{
+	struct hvx_fpu *fpu = kzalloc(sizeof(*fpu), GFP_KERNEL);
+	long ret = 0;
+
+	if (!fpu)
+		return -ENOMEM;
+	fpu->xcr0 = v->xcr0;
+	fpu_copy_guest_fpstate_to_uabi(&v->fpu, fpu->xsave, sizeof(fpu->xsave),
+				       v->fpu.fpstate->user_xfeatures, 0);
+	if (copy_to_user((void __user *)arg, fpu, sizeof(*fpu)))
+		ret = -EFAULT;
+	kfree(fpu);
+	return ret;
+}
+
+long hvx_vcpu_ioctl_set_fpu(struct hvx_vcpu *v, unsigned long arg)
+{
+	struct hvx_fpu *fpu;
+	u32 pkru = 0;
+	long ret = -EINVAL;
+	int i;
+
+	fpu = memdup_user((void __user *)arg, sizeof(*fpu));
+	if (IS_ERR(fpu))
+		return PTR_ERR(fpu);
+	if (fpu->flags)
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(fpu->reserved); i++)
+		if (fpu->reserved[i])
+			goto out;
+	/* The rules of XSETBV (SDM Vol. 1 13.3). */
+	if (!(fpu->xcr0 & XFEATURE_MASK_FP) ||
+	    (fpu->xcr0 & ~hvx_vmx_host_xcr0()) ||
+	    ((fpu->xcr0 & XFEATURE_MASK_YMM) && !(fpu->xcr0 & XFEATURE_MASK_SSE)))
+		goto out;
+	/*
+	 * The state may hold any feature the guest could enable, whatever its
+	 * XCR0 is now (XMM registers exist with XCR0 = x87 only, say).
+	 */
+	ret = fpu_copy_uabi_to_guest_fpstate(&v->fpu, fpu->xsave,
+					     hvx_vmx_host_xcr0(), &pkru);
+	if (!ret)
+		v->xcr0 = fpu->xcr0;
+out:
+	kfree(fpu);
+	return ret;
+}
+
+long hvx_vcpu_ioctl_inject_event(struct hvx_vcpu *v, unsigned long arg)
+{
+	struct hvx_event ev;
+
+	if (copy_from_user(&ev, (void __user *)arg, sizeof(ev)))
+		return -EFAULT;
+	return hvx_vmx_queue_event(v, &ev);
+}
+
+/*
+ * Every vCPU ioctl runs between these two: serialized with the vCPU's other
+ * ioctls, from the VM owner's process, with the VMCS loaded.
+ */
+int hvx_vcpu_begin_ioctl(struct hvx_vcpu *v)
+{
+	if (current->mm != v->vm->mm)
+		return -EIO;
+	if (mutex_lock_killable(&v->mutex))
+		return -EINTR;
+	vcpu_load(v);
+	return 0;
+}
+
+void hvx_vcpu_end_ioctl(struct hvx_vcpu *v)
+{
+	vcpu_put(v);
+	mutex_unlock(&v->mutex);
+}

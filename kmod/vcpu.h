@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A vCPU: its VMCS, the guest registers the VMCS does not hold, the shared
+ * run page, and the state of an exit that user space is completing.
+ *
+ * vcpu->mutex serializes the vCPU's ioctls. While HVX_RUN runs, the vCPU's
+ * thread owns the VMCS; a preempt notifier moves it with the thread.
+ */
+#ifndef HVX_VCPU_H
+#define HVX_VCPU_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/preempt.h>
+#include <asm/fpu/types.h>
+#include <linux/hvx.h>
+
+#include "insn_decode.h"
+
+struct file;
+struct hvx_vm;
+struct inode;
+struct vm_area_struct;
+
+/* Debug register bits (SDM Vol. 3B 18.2.3, 18.2.4). */
+#define HVX_DR6_FIXED_1		0xffff0ff0ul	/* read as 1 */
+#define HVX_DR6_VOLATILE	0x0001e00ful	/* B0-B3, BD, BS, BT, RTM */
+#define HVX_DR7_FIXED_1		0x00000400ul
+#define HVX_DR7_RESERVED	0xffffffff0000d800ull
+
+/* Guest GPRs in the order of the x86 register numbers; CR2 after them. */
+enum hvx_reg {
+	HVX_RAX, HVX_RCX, HVX_RDX, HVX_RBX, HVX_RSP, HVX_RBP, HVX_RSI, HVX_RDI,
+	HVX_R8, HVX_R9, HVX_R10, HVX_R11, HVX_R12, HVX_R13, HVX_R14, HVX_R15,
+	HVX_CR2,
+	HVX_NR_REGS
+};
+
+/* What the next HVX_RUN must finish before entering the guest. */
+enum hvx_pending {
+	HVX_PENDING_NONE,
+	HVX_PENDING_IO_IN,	/* copy run->io data into RAX */
+	HVX_PENDING_STRING_IO,	/* finish INS/OUTS: memory, RSI/RDI, RCX */
+	HVX_PENDING_MMIO_READ,	/* copy run->mmio.data into a register */
+};
+
+/* Guest MSRs that the VMCS does not switch; see msr.c. */
+enum hvx_swapped_msr {
+	HVX_MSR_STAR, HVX_MSR_LSTAR, HVX_MSR_CSTAR, HVX_MSR_SFMASK,
+	HVX_MSR_KERNEL_GS_BASE,
+	HVX_NR_SWAPPED_MSRS
+};
+
+struct hvx_vcpu {
+	struct hvx_vm *vm;
+	u32 id;
+	u16 vpid;
+	struct mutex mutex;		/* serializes the vCPU's ioctls */
+	struct hvx_run *run;
+
+	/* VMX state */
+	struct page *vmcs;
+	int cpu;			/* where the VMCS is loaded, or -1 */
+	bool launched;			/* VMLAUNCH done since the last VMCLEAR */
+	struct list_head loaded_link;	/* on the per-CPU list of that CPU */
+	struct preempt_notifier preempt;
+	unsigned long regs[HVX_NR_REGS];
+	u32 exit_reason;
+	unsigned long exit_qual;
+
+	/* Guest state emulated by hvx */
+	struct fpu_guest fpu;
+	u64 xcr0;
+	unsigned long dr[4], dr6, dr7;
+	u64 cr8;
+	u64 apic_base;
+	u64 msrs[HVX_NR_SWAPPED_MSRS];
+	u64 host_msrs[HVX_NR_SWAPPED_MSRS];
+	bool guest_msrs_loaded;		/* msrs[] are in the hardware now */
+
+	/* Host state that a VM exit does not restore; see vmx.c */
+	bool host_state_saved;
+	u64 host_debugctl;
+	u16 host_ds, host_es, host_fs, host_gs, host_ldt;
+	unsigned long host_fs_base;
+
+	/* Completion of an exit handled by user space */
+	enum hvx_pending pending;
+	struct hvx_mmio_insn mmio;
+	u8 io_size;
+	bool string_down, string_rep, string_in;
+	u32 string_count;
+	u64 string_gva, string_mask;
+
+	/* Events queued by HVX_INJECT_EVENT until the guest can take them. */
+	bool irq_pending, nmi_pending;
+	u8 irq_vector;
+	u32 proc_ctl;			/* cached CPU_BASED_VM_EXEC_CONTROL */
+
+	struct hvx_cpuid_entry *cpuid;
+	u32 cpuid_nent;
+
+	struct hvx_vcpu_stats stats;
+};
+
+int hvx_vcpu_fd_create(struct hvx_vm *vm, u32 id);
+void hvx_vcpu_free(struct hvx_vcpu *vcpu);
+int hvx_vcpu_release(struct inode *inode, struct file *file);
+int hvx_vcpu_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* vCPU ioctls, called between begin and end by dev.c's dispatch. */
+int hvx_vcpu_begin_ioctl(struct hvx_vcpu *vcpu);
+void hvx_vcpu_end_ioctl(struct hvx_vcpu *vcpu);
+long hvx_vcpu_ioctl_run(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_get_regs(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_set_regs(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_get_sregs(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_set_sregs(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_set_cpuid(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_get_stats(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_get_msrs(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_set_msrs(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_get_fpu(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_set_fpu(struct hvx_vcpu *vcpu, unsigned long arg);
+long hvx_vcpu_ioctl_inject_event(struct hvx_vcpu *vcpu, unsigned long arg);
+
+#endif /* HVX_VCPU_H */

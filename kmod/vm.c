@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMs: creation and teardown, memory slots, and the resolution of EPT
+ * faults on guest memory.
+ *
+ * Guest memory is ordinary memory of the process that created the VM. A
+ * page is pinned and mapped into EPT when the guest first touches it, and
+ * unpinned when its slot is deleted or the VM dies; the pages stay charged
+ * to that process as any of its memory is.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/bitmap.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/nospec.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/io.h>
+
+#include "hvx.h"
+#include "vcpu.h"
+#include "vm.h"
+
+static bool slot_writable(const struct hvx_memslot *slot)
+{
+	return !(slot->flags & HVX_MEM_READONLY);
+}
+
+static unsigned long slot_npages(const struct hvx_memslot *slot)
+{
+	return slot->size >> PAGE_SHIFT;
+}
+
+/* Unmap and unpin a slot's pages; the caller flushes EPT before reuse. */
+static void slot_unmap(struct hvx_vm *vm, struct hvx_memslot *slot)
+{
+	unsigned long i;
+
+	for (i = 0; i < slot_npages(slot); i++)
+		if (slot->pages[i])
+			hvx_ept_unmap(&vm->ept, slot->gpa + (i << PAGE_SHIFT));
+}
+
+static void slot_unpin(struct hvx_vm *vm, struct hvx_memslot *slot)
+{
+	unsigned long i;
+
+	for (i = 0; i < slot_npages(slot); i++) {
+		if (!slot->pages[i])
+			continue;
+		unpin_user_pages_dirty_lock(&slot->pages[i], 1,
+					    slot_writable(slot));
+		vm->pinned_pages--;
+	}
+	kvfree(slot->pages);
+	kvfree(slot->dirty);
+	memset(slot, 0, sizeof(*slot));
+}
+
+static void hvx_vm_free(struct kref *ref)
+{
+	struct hvx_vm *vm = container_of(ref, struct hvx_vm, ref);
+	int i;
+
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++)
+		if (vm->slots[i].used)
+			slot_unpin(vm, &vm->slots[i]);
+	hvx_ept_destroy(&vm->ept);
+	mmdrop(vm->mm);
+	kfree(vm);
+}
+
+void hvx_vm_put(struct hvx_vm *vm)
+{
+	kref_put(&vm->ref, hvx_vm_free);
+}
+
+int hvx_vm_create(unsigned long flags)
+{
+	struct hvx_vm *vm;
+	int fd, err;
+
+	if (flags)
+		return -EINVAL;
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+	kref_init(&vm->ref);
+	mutex_init(&vm->lock);
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
+	err = hvx_ept_init(&vm->ept);
+	if (err)
+		goto out_free;
+
+	fd = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto out_ept;
+	}
+	return fd;
+
+out_ept:
+	hvx_ept_destroy(&vm->ept);
+out_free:
+	mmdrop(vm->mm);
+	kfree(vm);
+	return err;
+}
+
+static struct hvx_memslot *find_slot(struct hvx_vm *vm, u64 gpa)
+{
+	int i;
+
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+		struct hvx_memslot *s = &vm->slots[i];
+
+		if (s->used && gpa >= s->gpa && gpa - s->gpa < s->size)
+			return s;
+	}
+	return NULL;
+}
+
+static int check_region(const struct hvx_memory_region *r)
+{
+	/* A 4-level EPT translates 48 bits, whatever the CPU's width. */
+	u64 gpa_limit = 1ull << min_t(u8, boot_cpu_data.x86_phys_bits, 48);
+
+	if (r->slot >= HVX_MAX_MEM_SLOTS)
+		return -EINVAL;
+	if (r->flags & ~(HVX_MEM_READONLY | HVX_MEM_LOG_DIRTY))
+		return -EINVAL;
+	/* Nothing to log in a slot the guest cannot write. */
+	if ((r->flags & HVX_MEM_READONLY) && (r->flags & HVX_MEM_LOG_DIRTY))
+		return -EINVAL;
+	if (!r->size)
+		return 0;
+	if (!PAGE_ALIGNED(r->guest_phys_addr) || !PAGE_ALIGNED(r->size) ||
+	    !PAGE_ALIGNED(r->userspace_addr))
+		return -EINVAL;
+	if (r->guest_phys_addr + r->size < r->guest_phys_addr ||
+	    r->guest_phys_addr + r->size > gpa_limit)
+		return -EINVAL;
+	if (r->userspace_addr + r->size < r->userspace_addr ||
+	    !access_ok((void __user *)(unsigned long)r->userspace_addr,
+		       r->size))
+		return -EFAULT;
+	return 0;
+}
+
+long hvx_vm_set_memory_region(struct hvx_vm *vm,
+			      const struct hvx_memory_region *r)
+{
+	struct hvx_memslot *slot;
+	unsigned int id;
+	int i, err;
+
+	err = check_region(r);
+	if (err)
+		return err;
+	id = array_index_nospec(r->slot, HVX_MAX_MEM_SLOTS);
+
+	mutex_lock(&vm->lock);
+	slot = &vm->slots[id];
+	if (!r->size) {
+		if (!slot->used) {
+			err = -ENOENT;
+			goto out;
+		}
+		slot_unmap(vm, slot);
+		hvx_ept_flush(&vm->ept);
+		slot_unpin(vm, slot);
+		goto out;
+	}
+	if (slot->used) {
+		/* Moving or resizing is delete + create, done by the caller. */
+		err = -EEXIST;
+		goto out;
+	}
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++) {
+		const struct hvx_memslot *o = &vm->slots[i];
+
+		if (o->used && r->guest_phys_addr < o->gpa + o->size &&
+		    o->gpa < r->guest_phys_addr + r->size) {
+			err = -EEXIST;
+			goto out;
+		}
+	}
+	slot->pages = kvcalloc(r->size >> PAGE_SHIFT, sizeof(*slot->pages),
+			       GFP_KERNEL_ACCOUNT);
+	if (r->flags & HVX_MEM_LOG_DIRTY)
+		slot->dirty = kvcalloc(BITS_TO_LONGS(r->size >> PAGE_SHIFT),
+				       sizeof(long), GFP_KERNEL_ACCOUNT);
+	if (!slot->pages ||
+	    (!slot->dirty && (r->flags & HVX_MEM_LOG_DIRTY))) {
+		kvfree(slot->pages);
+		slot->pages = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	slot->gpa = r->guest_phys_addr;
+	slot->size = r->size;
+	slot->uaddr = r->userspace_addr;
+	slot->flags = r->flags;
+	slot->used = true;
+out:
+	mutex_unlock(&vm->lock);
+	return err;
+}
+
+int hvx_vm_handle_ept_fault(struct hvx_vm *vm, u64 gpa, bool write)
+{
+	struct hvx_memslot *slot;
+	struct page *page;
+	unsigned long idx;
+	bool logging;
+	u64 perms;
+	int err = 0;
+
+	mutex_lock(&vm->lock);
+	slot = find_slot(vm, gpa);
+	if (!slot) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (write && !slot_writable(slot)) {
+		err = -EACCES;
+		goto out;
+	}
+	idx = (gpa - slot->gpa) >> PAGE_SHIFT;
+	logging = slot->flags & HVX_MEM_LOG_DIRTY;
+	if (slot->pages[idx]) {
+		/*
+		 * Mapped already: either another vCPU got here first, or this
+		 * is the first write since dirty logging write-protected it.
+		 */
+		if (write && logging) {
+			err = hvx_ept_map(&vm->ept, gpa & PAGE_MASK,
+					  page_to_phys(slot->pages[idx]),
+					  HVX_EPT_R | HVX_EPT_W | HVX_EPT_X);
+			set_bit(idx, slot->dirty);
+			vm->ept_faults++;
+		}
+		hvx_ept_flush_local(&vm->ept);
+		goto out;
+	}
+
+	/*
+	 * Long-term: the page stays mapped in EPT until the slot goes. Pin
+	 * for writing even for a read-only slot where the mapping allows it:
+	 * a read pin of an untouched page would pin the shared zero page,
+	 * and the owner's later writes would go to a copy the guest never
+	 * sees.
+	 */
+	if (pin_user_pages_fast(slot->uaddr + (idx << PAGE_SHIFT), 1,
+				FOLL_LONGTERM | FOLL_WRITE, &page) != 1 &&
+	    (slot_writable(slot) ||
+	     pin_user_pages_fast(slot->uaddr + (idx << PAGE_SHIFT), 1,
+				 FOLL_LONGTERM, &page) != 1)) {
+		err = -EFAULT;
+		goto out;
+	}
+	/* A logged page becomes writable only once its write is recorded. */
+	perms = HVX_EPT_R | HVX_EPT_X;
+	if (slot_writable(slot) && (!logging || write))
+		perms |= HVX_EPT_W;
+	err = hvx_ept_map(&vm->ept, gpa & PAGE_MASK, page_to_phys(page),
+			  perms);
+	if (err) {
+		unpin_user_page(page);
+		goto out;
+	}
+	slot->pages[idx] = page;
+	vm->pinned_pages++;
+	vm->ept_faults++;
+	if (logging && write)
+		set_bit(idx, slot->dirty);
+out:
+	mutex_unlock(&vm->lock);
+	return err;
+}
+
+/* Runs in the VM owner's context: guest memory is its user memory. */
+static int access_gpa(struct hvx_vm *vm, u64 gpa, void *buf,
+		      unsigned int len, bool write)
+{
+	while (len) {
+		struct hvx_memslot *slot;
+		unsigned int n = min_t(u64, len, PAGE_SIZE - offset_in_page(gpa));
+		void __user *uaddr;
+		unsigned long left;
+
+		mutex_lock(&vm->lock);
+		slot = find_slot(vm, gpa);
+		if (!slot || (write && !slot_writable(slot))) {
+			mutex_unlock(&vm->lock);
+			return -EFAULT;
+		}
+		uaddr = (void __user *)(unsigned long)(slot->uaddr +
+						       (gpa - slot->gpa));
+		if (write && (slot->flags & HVX_MEM_LOG_DIRTY))
+			set_bit((gpa - slot->gpa) >> PAGE_SHIFT, slot->dirty);
+		mutex_unlock(&vm->lock);
+		left = write ? copy_to_user(uaddr, buf, n) :
+			       copy_from_user(buf, uaddr, n);
+		if (left)
+			return -EFAULT;
+		gpa += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int hvx_vm_read_gpa(struct hvx_vm *vm, u64 gpa, void *buf, unsigned int len)
+{
+	return access_gpa(vm, gpa, buf, len, false);
+}
+
+int hvx_vm_write_gpa(struct hvx_vm *vm, u64 gpa, const void *buf,
+		     unsigned int len)
+{
+	return access_gpa(vm, gpa, (void *)buf, len, true);
+}
+
+long hvx_vm_create_vcpu(struct hvx_vm *vm, unsigned long id)
+{
+	int fd;
+
+	if (id >= HVX_MAX_VCPUS)
+		return -EINVAL;
+	id = array_index_nospec(id, HVX_MAX_VCPUS);
+
+	mutex_lock(&vm->lock);
+	if (vm->vcpus[id]) {
+		fd = -EEXIST;
+		goto out;
+	}
+	fd = hvx_vcpu_fd_create(vm, id);
+out:
+	mutex_unlock(&vm->lock);
+	return fd;
+}
+
+long hvx_vm_get_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log *log)
+{
+	struct hvx_memslot *slot;
+	unsigned long *snap, npages, i;
+	size_t bytes;
+	long err = 0;
+
+	if (log->flags || log->slot >= HVX_MAX_MEM_SLOTS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	slot = &vm->slots[array_index_nospec(log->slot, HVX_MAX_MEM_SLOTS)];
+	if (!slot->used || !(slot->flags & HVX_MEM_LOG_DIRTY)) {
+		mutex_unlock(&vm->lock);
+		return -ENOENT;
+	}
+	npages = slot_npages(slot);
+	bytes = BITS_TO_LONGS(npages) * sizeof(long);
+	snap = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!snap) {
+		mutex_unlock(&vm->lock);
+		return -ENOMEM;
+	}
+	/*
+	 * Take the record and write-protect what it names. A write racing
+	 * with this lands on a page already reported dirty; any later write
+	 * faults and starts the next record.
+	 */
+	memcpy(snap, slot->dirty, bytes);
+	bitmap_zero(slot->dirty, npages);
+	for_each_set_bit(i, snap, npages)
+		if (slot->pages[i])
+			hvx_ept_map(&vm->ept, slot->gpa + (i << PAGE_SHIFT),
+				    page_to_phys(slot->pages[i]),
+				    HVX_EPT_R | HVX_EPT_X);
+	hvx_ept_flush(&vm->ept);
+	mutex_unlock(&vm->lock);
+
+	if (copy_to_user(u64_to_user_ptr(log->bitmap), snap, bytes))
+		err = -EFAULT;
+	kvfree(snap);
+	return err;
+}
+
+void hvx_vm_get_stats(struct hvx_vm *vm, struct hvx_vm_stats *st)
+{
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	mutex_lock(&vm->lock);
+	st->pinned_pages = vm->pinned_pages;
+	st->ept_tables = vm->ept.tables;
+	st->ept_faults = vm->ept_faults;
+	for (i = 0; i < HVX_MAX_VCPUS; i++)
+		st->vcpus += !!vm->vcpus[i];
+	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++)
+		st->mem_slots += vm->slots[i].used;
+	mutex_unlock(&vm->lock);
+}

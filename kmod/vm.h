@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A VM: its guest memory (memory slots backed by the owner's user memory,
+ * mapped into EPT on first touch) and its vCPUs.
+ *
+ * Lifetime: the VM fd and every vCPU fd hold a reference; the VM is freed
+ * when the last fd closes. vm->lock serializes memory-slot changes, EPT
+ * updates and vCPU creation; it is a mutex because pinning user pages
+ * sleeps.
+ */
+#ifndef HVX_VM_H
+#define HVX_VM_H
+
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/hvx.h>
+
+#include "ept.h"
+
+struct hvx_vcpu;
+
+struct hvx_memslot {
+	u64 gpa;
+	u64 size;
+	u64 uaddr;
+	u32 flags;
+	bool used;
+	/* Pinned backing pages, by page index; NULL until the guest touches it. */
+	struct page **pages;
+	/* HVX_MEM_LOG_DIRTY: pages written since the last HVX_GET_DIRTY_LOG. */
+	unsigned long *dirty;
+};
+
+struct hvx_vm {
+	struct kref ref;
+	struct mm_struct *mm;		/* the creator's; guest memory lives there */
+	struct mutex lock;
+	struct hvx_memslot slots[HVX_MAX_MEM_SLOTS];
+	struct hvx_ept ept;
+	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
+	unsigned long pinned_pages;
+	unsigned long ept_faults;
+};
+
+int hvx_vm_create(unsigned long flags);
+void hvx_vm_put(struct hvx_vm *vm);
+
+long hvx_vm_set_memory_region(struct hvx_vm *vm,
+			      const struct hvx_memory_region *r);
+long hvx_vm_create_vcpu(struct hvx_vm *vm, unsigned long id);
+long hvx_vm_get_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log *log);
+void hvx_vm_get_stats(struct hvx_vm *vm, struct hvx_vm_stats *stats);
+
+/*
+ * Resolve an EPT violation at @gpa: map the backing page if @gpa is guest
+ * memory and the access is allowed. Returns 0 when mapped, -ENOENT for an
+ * address outside guest memory, -EACCES for a write to a read-only slot,
+ * or another -errno.
+ */
+int hvx_vm_handle_ept_fault(struct hvx_vm *vm, u64 gpa, bool write);
+
+/* Copy guest-physical memory to/from a kernel buffer (0 or -errno). */
+int hvx_vm_read_gpa(struct hvx_vm *vm, u64 gpa, void *buf, unsigned int len);
+int hvx_vm_write_gpa(struct hvx_vm *vm, u64 gpa, const void *buf,
+		     unsigned int len);
+
+#endif /* HVX_VM_H */

@@ -1,0 +1,142 @@
+#!/bin/bash
+# make check: every test, on the host and in the testbed. Prints a TAP-like
+# line per result and closes with "N passed, N failed"; exits non-zero when
+# anything failed or could not run (a testbed that cannot boot is a failure).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+pass=0 fail=0 skip=0
+out=build/check
+rm -rf "$out" && mkdir -p "$out"
+
+result() {	# result ok|fail|skip NAME [DETAIL]
+	case $1 in
+	ok) pass=$((pass + 1)); echo "ok - $2" ;;
+	skip) skip=$((skip + 1)); echo "ok - $2 # SKIP ${3:-}" ;;
+	*) fail=$((fail + 1)); echo "not ok - $2${3:+: $3}" ;;
+	esac
+}
+
+check() {	# check NAME COMMAND...: one result from a command's status
+	local name=$1 log="$out/$1.log"
+	shift
+	if "$@" >"$log" 2>&1; then
+		result ok "$name"
+	else
+		result fail "$name" "see $log"
+		tail -n 20 "$log" | sed 's/^/    /'
+	fi
+}
+
+# --- host: build and static checks ----------------------------------------
+check build make all
+module_warnings() {	# recompile every object so that all warnings show
+	touch kmod/*.c
+	! make module 2>&1 | tee /dev/stderr | grep -E 'warning:|error:'
+}
+check module-builds-warning-free-W1 module_warnings
+check checkpatch make -s lint
+uapi_standalone() {
+	echo '#include <linux/hvx.h>' >"$out/uapi.c"
+	gcc -std=c11 -Wall -Wextra -Werror -pedantic -Iuapi -fsyntax-only "$out/uapi.c" &&
+	cp "$out/uapi.c" "$out/uapi.cc" &&
+	g++ -Wall -Wextra -Werror -Iuapi -fsyntax-only "$out/uapi.cc"
+}
+check uapi-header-stands-alone uapi_standalone
+vmctl_cli() {
+	local rc
+	build/vmctl --help | grep -q 'usage: vmctl' || return 1
+	build/vmctl host --help | grep -q 'usage: vmctl host' || return 1
+	build/vmctl frobnicate 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
+	build/vmctl host --bogus 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
+	build/vmctl run --help | grep -q 'usage: vmctl run' || return 1
+	build/vmctl run 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
+	build/vmctl run --raw /nonexistent 2>"$out/vmctl.err"; rc=$?
+	[ $rc -eq 1 ] && grep -q 'No such file' "$out/vmctl.err" || return 1
+	build/vmctl run --raw build/guests/hello16.bin --memory 0 2>/dev/null; rc=$?
+	[ $rc -eq 2 ] || return 1
+	# No /dev/hvx on this machine: a clear message and exit code 3.
+	if [ ! -e /dev/hvx ]; then
+		build/vmctl host 2>"$out/vmctl.err"; rc=$?
+		[ $rc -eq 3 ] && grep -q 'load the module first' "$out/vmctl.err"
+	fi
+}
+check vmctl-cli vmctl_cli
+
+# Unit tests of the kmod/ files that are plain C: one result per TAP line.
+unit_log="$out/unit.log"
+if make -s -C tests/unit check >"$unit_log" 2>&1; then unit_rc=0; else unit_rc=1; fi
+while IFS= read -r line; do
+	case $line in
+	"ok "*) result ok "unit/${line#ok [0-9]* - }" >/dev/null ;;
+	"not ok "*) result fail "unit/${line#not ok [0-9]* - }" ;;
+	esac
+done <"$unit_log"
+echo "unit: $(grep -c '^ok ' "$unit_log") passed, $(grep -c '^not ok ' "$unit_log") failed"
+if [ $unit_rc -ne 0 ] && ! grep -q '^not ok ' "$unit_log"; then
+	result fail unit "see $unit_log"
+fi
+
+# --- testbed: one boot per suite -------------------------------------------
+# count_tap LOG BINARY...: results of each binary's TAP output in LOG
+count_tap() {
+	local log=$1 t
+	shift
+	for t in "$@"; do
+		local section plan got
+		section=$(awk -v t="$t" '
+			$0 ~ "HVX-SUITE: " t " begin" { on = 1; next }
+			$0 ~ "HVX-SUITE: " t " exit" { print; on = 0 }
+			on' "$log" | tr -d '\r')
+		if [ -z "$section" ]; then
+			result fail "testbed/$t" "did not run"
+			continue
+		fi
+		while IFS= read -r line; do
+			case $line in
+			"ok "*"# SKIP"*) result skip "testbed/$t/${line#ok * }" ;;
+			"ok "*) result ok "testbed/$t/${line#ok [0-9]* }" ;;
+			"not ok "*) result fail "testbed/$t/${line#not ok [0-9]* }" ;;
+			esac
+		done < <(grep -E '^(not )?ok [0-9]+ ' <<<"$section")
+		plan=$(grep -m1 -oE '^1\.\.[0-9]+' <<<"$section" | cut -d. -f3)
+		got=$(grep -cE '^(not )?ok [0-9]+ ' <<<"$section")
+		if [ "${plan:-0}" -ne "$got" ]; then
+			result fail "testbed/$t" "planned ${plan:-?} tests, $got reported"
+		fi
+	done
+}
+
+testbed() {	# testbed NAME CPUS MODEL SUITE_TESTS
+	local name=$1 cpus=$2 model=$3 tests=$4 dir="$out/testbed-$1" rc
+	mkdir -p "$dir"
+	{ echo "HVX_SUITE_TESTS='$tests'"; cat tests/testbed/suite_check.sh; } >"$dir/suite.sh"
+	if ! tests/testbed/mkinitramfs.sh "$dir/initrd.gz" "$dir/suite.sh" \
+		--add kmod/hvx.ko:/lib/modules/hvx.ko \
+		--add build/selftests:/selftests \
+		--add build/vmctl:/bin/vmctl \
+		--add build/guests:/guests >"$dir/mkinitramfs.log" 2>&1; then
+		result fail "testbed/$name" "initramfs: see $dir/mkinitramfs.log"
+		return
+	fi
+	tests/testbed/run.sh --cpus "$cpus" --cpu-model "$model" --timeout 1800 \
+		--workdir "$dir/run" "$dir/initrd.gz" | tee "$dir/console.log"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 0 ]; then
+		result ok "testbed/$name boot"
+	else
+		result fail "testbed/$name boot" "$(grep -m1 '^testbed: FAIL' "$dir/console.log" || echo "exit $rc")"
+	fi
+	count_tap "$dir/console.log" $tests
+}
+
+# SMP behaviour (VMX root per CPU, hotplug, concurrent vCPUs) on 2 CPUs;
+# the single-vCPU exit tests on 1 CPU, which boots faster.
+testbed vmx-2cpu 2 corei7_haswell_4770 \
+	"load_test api_test run_loop_test isolation_test stress_test"
+testbed vmx-1cpu 1 corei7_haswell_4770 \
+	"guest_smoke_test state_test exits_test memory_test vmctl_run"
+testbed novmx 1 p4_prescott_celeron_336 "novmx_test"
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

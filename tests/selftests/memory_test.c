@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory: HVX_SET_MEMORY_REGION's checks, read-only slots, slots
+ * deleted and added back while the vCPU is idle, every slot number in use,
+ * and what the guest writes being what the host reads and the other way
+ * around (several pages, the last page of a slot included).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/hvx.h>
+
+#include "kselftest_harness.h"
+#include "hvx_util.h"
+#include "hvx_vm.h"
+#include "ucall.h"
+
+#define GUEST_MEM		HVX_VM_DEFAULT_MEM	/* 16 MiB, slot 0 */
+#define PAGE			HVX_PAGE_SIZE
+/* Right after slot 0, inside the guest's 4 GiB identity map. */
+#define SLOT1_GPA		GUEST_MEM
+#define REAL_CODE_SEG		0x0100		/* real-mode code at 0x1000 */
+#define REAL_CODE_GPA		0x1000ull
+
+FIXTURE(memory) {
+	bool loaded_here;
+	bool ready;
+	struct hvx_vm *vm;
+};
+
+FIXTURE_SETUP(memory)
+{
+	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0) {
+		int ret = hvx_load(NULL);
+
+		if (ret)
+			SKIP(return, "hvx.ko does not load here: %s",
+			     strerror(-ret));
+		self->loaded_here = true;
+	}
+	if (access("/dev/hvx", F_OK))
+		SKIP(return, "no /dev/hvx: hvx is not loaded");
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(memory)
+{
+	vm_free(self->vm);
+	if (self->loaded_here)
+		EXPECT_EQ(0, hvx_unload());
+}
+
+/*
+ * The harness runs the test body even when the setup skipped: the body
+ * returns at once then (still reported as skipped).
+ */
+#define NEED_HVX()							\
+	do {								\
+		if (!self->ready)					\
+			return;						\
+	} while (0)
+
+/* Delete @slot in the kernel; the backing memory stays mapped. */
+static void *delete_slot(struct hvx_vm *vm, uint32_t slot)
+{
+	struct hvx_mem_region *r = &vm->regions[slot];
+	void *hva = r->hva;
+
+	TEST_ASSERT(r->used, "slot %u is not in use", slot);
+	TEST_ASSERT(__vm_set_memory_region(vm, slot, 0, r->gpa, 0, r->hva) == 0,
+		    "deleting slot %u: %s", slot, strerror(errno));
+	r->used = false;
+	return hva;
+}
+
+static uint64_t ro_word(unsigned int i)
+{
+	return 0x524f000000000000ull | (uint64_t)i * 0x10001ull;
+}
+
+/* Stores and loads as single MOVs, so that an MMIO exit can decode them. */
+static inline __attribute__((always_inline)) __guest_code void
+g_store64(uint64_t addr, uint64_t v)
+{
+	asm volatile("movq %1, (%0)" : : "r"(addr), "r"(v) : "memory");
+}
+
+static inline __attribute__((always_inline)) __guest_code void
+g_store32(uint64_t addr, uint32_t v)
+{
+	asm volatile("movl %1, (%0)" : : "r"(addr), "r"(v) : "memory");
+}
+
+static inline __attribute__((always_inline)) __guest_code uint64_t
+g_load64(uint64_t addr)
+{
+	uint64_t v;
+
+	asm volatile("movq (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+	return v;
+}
+
+/* ---- HVX_SET_MEMORY_REGION's checks ------------------------------------ */
+
+static int set_region(struct hvx_vm *vm, uint32_t slot, uint32_t flags,
+		      uint64_t gpa, uint64_t size, uint64_t uaddr)
+{
+	struct hvx_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.size = size, .userspace_addr = uaddr,
+	};
+
+	return ioctl(vm->fd, HVX_SET_MEMORY_REGION, &r);
+}
+
+/* "address sizes : 40 bits physical, ..." of /proc/cpuinfo, or 0. */
+static int phys_bits(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[512];
+	int bits = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "address sizes : %d bits physical", &bits) == 1)
+			break;
+	fclose(f);
+	return bits;
+}
+
+#define EXPECT_ERRNO(err, call)						\
+	do {								\
+		EXPECT_EQ(-1, call);					\
+		EXPECT_EQ(err, errno);					\
+	} while (0)
+
+TEST_F_TIMEOUT(memory, set_region_errors, 120)
+{
+	static const uint8_t hlt[] = { 0xf4 };
+	const uint64_t size = 16 * PAGE;
+	struct hvx_vcpu *vcpu;
+	struct hvx_vm *vm;
+	uint64_t buf, limit;
+	int bits;
+	void *p;
+
+	NEED_HVX();
+	vm = self->vm = vm_create(GUEST_MEM);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	buf = (uint64_t)(uintptr_t)p;
+
+	/* Slot numbers. */
+	EXPECT_ERRNO(EINVAL, set_region(vm, HVX_MAX_MEM_SLOTS, 0, SLOT1_GPA,
+					size, buf));
+	EXPECT_ERRNO(EINVAL, set_region(vm, 0xffffffff, 0, SLOT1_GPA, size,
+					buf));
+	EXPECT_ERRNO(EINVAL, set_region(vm, HVX_MAX_MEM_SLOTS, 0, 0, 0, 0));
+
+	/* Flags: unknown ones, and read-only with dirty logging. */
+	EXPECT_ERRNO(EINVAL, set_region(vm, 1, 1u << 31, SLOT1_GPA, size,
+					buf));
+	EXPECT_ERRNO(EINVAL, set_region(vm, 1, 0x80000000u | HVX_MEM_READONLY,
+					SLOT1_GPA, size, buf));
+	EXPECT_ERRNO(EINVAL, set_region(vm, 1,
+					HVX_MEM_READONLY | HVX_MEM_LOG_DIRTY,
+					SLOT1_GPA, size, buf));
+
+	/* Alignment of base, size and backing address. */
+	EXPECT_ERRNO(EINVAL, set_region(vm, 1, 0, SLOT1_GPA + 0x800, size,
+					buf));
+	EXPECT_ERRNO(EINVAL, set_region(vm, 1, 0, SLOT1_GPA, size - 0x800,
+					buf));
+	EXPECT_ERRNO(EINVAL, set_region(vm, 1, 0, SLOT1_GPA, size,
+					buf + 0x10));
+
+	/* Ranges that wrap or pass the guest-physical address width. */
+	EXPECT_ERRNO(EINVAL, set_region(vm, 1, 0, 0xfffffffffffff000ull,
+					2 * PAGE, buf));
+	EXPECT_ERRNO(EINVAL, set_region(vm, 1, 0, 1ull << 52, PAGE, buf));
+	EXPECT_ERRNO(EINVAL, set_region(vm, 1, 0, (1ull << 52) - PAGE,
+					2 * PAGE, buf));
+	bits = phys_bits();
+	if (bits > 32 && bits <= 52) {
+		limit = 1ull << bits;
+		EXPECT_ERRNO(EINVAL, set_region(vm, 1, 0, limit, PAGE, buf));
+		EXPECT_ERRNO(EINVAL, set_region(vm, 1, 0, limit - PAGE,
+						2 * PAGE, buf));
+		/* Up to the last page is fine. */
+		EXPECT_EQ(0, set_region(vm, 1, 0, limit - PAGE, PAGE, buf));
+		EXPECT_EQ(0, set_region(vm, 1, 0, 0, 0, 0));
+		TH_LOG("%d physical address bits", bits);
+	}
+
+	/* Backing memory that is not user memory, or wraps. */
+	EXPECT_ERRNO(EFAULT, set_region(vm, 1, 0, SLOT1_GPA, size,
+					0xffff888000000000ull));
+	EXPECT_ERRNO(EFAULT, set_region(vm, 1, 0, SLOT1_GPA, 2 * PAGE,
+					0xfffffffffffff000ull));
+
+	/* Overlaps with slot 0 ([0, 16 MiB)), whatever the slot number. */
+	EXPECT_ERRNO(EEXIST, set_region(vm, 1, 0, GUEST_MEM - PAGE, size,
+					buf));
+	EXPECT_ERRNO(EEXIST, set_region(vm, 1, 0, 0, GUEST_MEM, buf));
+	EXPECT_ERRNO(EEXIST, set_region(vm, 1, 0, 0x100000, PAGE, buf));
+	/* Slot 0 again, even for a free range. */
+	EXPECT_ERRNO(EEXIST, set_region(vm, 0, 0, SLOT1_GPA, size, buf));
+
+	/* Deleting a slot that is not in use. */
+	EXPECT_ERRNO(ENOENT, set_region(vm, 5, 0, 0, 0, 0));
+	EXPECT_ERRNO(ENOENT, set_region(vm, HVX_MAX_MEM_SLOTS - 1, 0, 0, 0,
+					0));
+
+	/* The struct itself unreadable. */
+	EXPECT_ERRNO(EFAULT, ioctl(vm->fd, HVX_SET_MEMORY_REGION, (void *)8));
+
+	/* And the good case next to the failures: add, delete, add again. */
+	EXPECT_EQ(0, set_region(vm, 1, 0, SLOT1_GPA, size, buf));
+	EXPECT_ERRNO(EEXIST, set_region(vm, 1, 0, SLOT1_GPA + size, size,
+					buf));
+	EXPECT_ERRNO(EEXIST, set_region(vm, 2, 0, SLOT1_GPA + size - PAGE,
+					size, buf));
+	/* Adjacent is not overlapping. */
+	EXPECT_EQ(0, set_region(vm, 2, 0, SLOT1_GPA + size, size, buf));
+	EXPECT_EQ(0, set_region(vm, 1, 0, 0, 0, 0));
+	EXPECT_ERRNO(ENOENT, set_region(vm, 1, 0, 0, 0, 0));
+	EXPECT_EQ(0, set_region(vm, 1, HVX_MEM_READONLY, SLOT1_GPA, size,
+				buf));
+	EXPECT_EQ(0, set_region(vm, 1, 0, 0, 0, 0));
+	EXPECT_EQ(0, set_region(vm, 2, 0, 0, 0, 0));
+
+	/* None of this hurt the VM. */
+	vcpu = vcpu_add(vm, 0);
+	vm_write(vm, REAL_CODE_GPA, hlt, sizeof(hlt));
+	vcpu_setup_real_mode(vcpu, REAL_CODE_SEG, 0);
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_HLT);
+
+	munmap(p, size);
+}
+
+/* ---- Read-only slots ---------------------------------------------------- */
+
+#define RO_PAGES	4
+#define RO_WRITE64	0xdeadbeefcafef00dull
+#define RO_WRITE32	0x5a5aa5a5u
+#define RO_NEW_WORD	0x0123456789abcdefull
+
+static void __guest_code guest_readonly(uint64_t base)
+{
+	const volatile uint64_t *p = (const volatile uint64_t *)base;
+
+	GUEST_SYNC_ARGS(1, p[0], p[1], p[512]);
+	/* A write: an MMIO exit, and memory keeps its contents. */
+	g_store64(base + 8, RO_WRITE64);
+	GUEST_SYNC_ARGS(2, p[1], 0, 0);
+	/* A write to a page the guest has not read yet. */
+	g_store32(base + 2 * PAGE + 16, RO_WRITE32);
+	GUEST_SYNC_ARGS(3, p[2 * 512 + 2], p[2 * 512], 0);
+	/* The host changed page 1 meanwhile. */
+	GUEST_SYNC_ARGS(4, p[512], p[3 * 512 + 511], 0);
+}
+
+TEST_F_TIMEOUT(memory, readonly_region, 120)
+{
+	struct hvx_vcpu *vcpu;
+	struct hvx_run *run;
+	struct hvx_vm *vm;
+	struct ucall uc;
+	uint64_t *ro, v;
+	unsigned int i;
+
+	NEED_HVX();
+	vm = self->vm = vm_create(GUEST_MEM);
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	run = vcpu->run;
+	ro = vm_add_region(vm, 1, SLOT1_GPA, RO_PAGES * PAGE,
+			   HVX_MEM_READONLY);
+	for (i = 0; i < RO_PAGES * PAGE / 8; i++)
+		ro[i] = ro_word(i);
+	vcpu_setup_long_mode(vcpu, guest_readonly, SLOT1_GPA);
+
+	/* Reads see what the host wrote. */
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(1, uc.args[0]);
+	EXPECT_EQ(ro_word(0), uc.args[1]);
+	EXPECT_EQ(ro_word(1), uc.args[2]);
+	EXPECT_EQ(ro_word(512), uc.args[3]);
+	ro[512] = RO_NEW_WORD;
+
+	/* A 64-bit write: MMIO exit with address and data. */
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_MMIO);
+	EXPECT_EQ(1, run->mmio.is_write);
+	EXPECT_EQ(SLOT1_GPA + 8, run->mmio.phys_addr);
+	ASSERT_EQ(8, run->mmio.len);
+	memcpy(&v, run->mmio.data, 8);
+	EXPECT_EQ(RO_WRITE64, v);
+	EXPECT_EQ(ro_word(1), ro[1]);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(2, uc.args[0]);
+	EXPECT_EQ(ro_word(1), uc.args[1]);
+
+	/* A 32-bit write to a page not mapped yet. */
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_MMIO);
+	EXPECT_EQ(1, run->mmio.is_write);
+	EXPECT_EQ(SLOT1_GPA + 2 * PAGE + 16, run->mmio.phys_addr);
+	ASSERT_EQ(4, run->mmio.len);
+	v = 0;
+	memcpy(&v, run->mmio.data, 4);
+	EXPECT_EQ(RO_WRITE32, v);
+	EXPECT_EQ(ro_word(2 * 512 + 2), ro[2 * 512 + 2]);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(3, uc.args[0]);
+	EXPECT_EQ(ro_word(2 * 512 + 2), uc.args[1]);
+	EXPECT_EQ(ro_word(2 * 512), uc.args[2]);
+
+	/* The host's later change of a page the guest had read shows. */
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(4, uc.args[0]);
+	EXPECT_EQ(RO_NEW_WORD, uc.args[1]);
+	EXPECT_EQ(ro_word(3 * 512 + 511), uc.args[2]);
+
+	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(vcpu, &uc));
+	for (i = 0; i < RO_PAGES * PAGE / 8; i++)
+		if (i != 512)
+			ASSERT_EQ(ro_word(i), ro[i]) TH_LOG("word %u", i);
+}
+
+/* ---- Deleting and adding slots back ------------------------------------- */
+
+/* Loads a word of each of two pages, in this order, and reports them. */
+static void __guest_code guest_reader(uint64_t gpa)
+{
+	for (;;) {
+		uint64_t v0 = g_load64(gpa);
+		uint64_t v1 = g_load64(gpa + PAGE);
+
+		GUEST_SYNC_ARGS(1, v0, v1, 0);
+	}
+}
+
+TEST_F_TIMEOUT(memory, delete_and_readd_region, 120)
+{
+	const uint64_t size = 2 * PAGE;
+	uint64_t *a, *b, v;
+	struct hvx_vcpu *vcpu;
+	struct hvx_run *run;
+	struct hvx_vm *vm;
+	struct ucall uc;
+
+	NEED_HVX();
+	vm = self->vm = vm_create(GUEST_MEM);
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	run = vcpu->run;
+	a = vm_add_region(vm, 1, SLOT1_GPA, size, 0);
+	a[0] = 0xaaaa000000000001ull;
+	a[512] = 0xaaaa000000000002ull;
+	vcpu_setup_long_mode(vcpu, guest_reader, SLOT1_GPA);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(a[0], uc.args[1]);
+	EXPECT_EQ(a[512], uc.args[2]);
+
+	/* Deleted: the same loads are MMIO now, at the addresses used. */
+	ASSERT_EQ(a, delete_slot(vm, 1));
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_MMIO);
+	EXPECT_EQ(0, run->mmio.is_write);
+	EXPECT_EQ(SLOT1_GPA, run->mmio.phys_addr);
+	ASSERT_EQ(8, run->mmio.len);
+	v = 0x1111222233334444ull;
+	memcpy(run->mmio.data, &v, 8);
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_MMIO);
+	EXPECT_EQ(0, run->mmio.is_write);
+	EXPECT_EQ(SLOT1_GPA + PAGE, run->mmio.phys_addr);
+	ASSERT_EQ(8, run->mmio.len);
+	v = 0x5555666677778888ull;
+	memcpy(run->mmio.data, &v, 8);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(0x1111222233334444ull, uc.args[1]);
+	EXPECT_EQ(0x5555666677778888ull, uc.args[2]);
+
+	/* Added back with other memory: the guest sees the new contents. */
+	b = vm_add_region(vm, 1, SLOT1_GPA, size, 0);
+	ASSERT_NE(a, b);
+	b[0] = 0xbbbb000000000001ull;
+	b[512] = 0xbbbb000000000002ull;
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(0xbbbb000000000001ull, uc.args[1]);
+	EXPECT_EQ(0xbbbb000000000002ull, uc.args[2]);
+
+	/* The old memory is the host's alone again, and unchanged. */
+	EXPECT_EQ(0xaaaa000000000001ull, a[0]);
+	EXPECT_EQ(0xaaaa000000000002ull, a[512]);
+	a[0] = 0xaaaa0000000000ffull;
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(0xbbbb000000000001ull, uc.args[1]);
+	munmap(a, size);
+}
+
+/* ---- Coherence of guest and host views ---------------------------------- */
+
+#define COH_PAGES	16
+#define COH_SIZE	(COH_PAGES * PAGE)
+#define COH_GUEST(i)	(0x6775657374000000ull | (i))
+#define COH_HOST(i)	(0x686f737400000000ull | (i))
+
+/* The last quadword of slot 0, synced from the host. */
+static uint64_t coh_slot0_last;
+
+static void __guest_code guest_coherence(uint64_t base)
+{
+	uint64_t last0 = *(volatile uint64_t *)&coh_slot0_last;
+	uint64_t i;
+
+	/* The guest writes: one word in each page, and the last words. */
+	for (i = 0; i < COH_PAGES; i++)
+		*(volatile uint64_t *)(base + i * PAGE + i * 8) = COH_GUEST(i);
+	*(volatile uint64_t *)(base + COH_SIZE - 8) = COH_GUEST(0xfff);
+	*(volatile uint64_t *)last0 = COH_GUEST(0xffe);
+	GUEST_SYNC(1);
+
+	/* The host wrote: check each word. */
+	for (i = 0; i < COH_PAGES; i++)
+		GUEST_ASSERT_EQ(*(volatile uint64_t *)(base + i * PAGE + 2048 +
+						       i * 8), COH_HOST(i));
+	GUEST_ASSERT_EQ(*(volatile uint64_t *)(base + COH_SIZE - 16),
+			COH_HOST(0xfff));
+	GUEST_ASSERT_EQ(*(volatile uint64_t *)(last0 - 8), COH_HOST(0xffe));
+	/* Its own writes are still there too. */
+	for (i = 0; i < COH_PAGES; i++)
+		GUEST_ASSERT_EQ(*(volatile uint64_t *)(base + i * PAGE + i * 8),
+				COH_GUEST(i));
+	GUEST_SYNC(2);
+}
+
+TEST_F_TIMEOUT(memory, guest_host_coherence, 120)
+{
+	struct hvx_vcpu *vcpu;
+	struct hvx_vm *vm;
+	struct ucall uc;
+	uint64_t *mem, *slot0;
+	unsigned int i;
+
+	NEED_HVX();
+	vm = self->vm = vm_create(GUEST_MEM);
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	mem = vm_add_region(vm, 1, SLOT1_GPA, COH_SIZE, 0);
+	/* The system region's unused tail: the last page of slot 0. */
+	coh_slot0_last = GUEST_MEM - 8;
+	sync_global_to_guest(vm, coh_slot0_last);
+	slot0 = vm_gpa_to_hva(vm, GUEST_MEM - PAGE);
+	vcpu_setup_long_mode(vcpu, guest_coherence, SLOT1_GPA);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(1, uc.args[0]);
+	for (i = 0; i < COH_PAGES; i++)
+		EXPECT_EQ(COH_GUEST(i), mem[i * 512 + i]) TH_LOG("page %u", i);
+	EXPECT_EQ(COH_GUEST(0xfff), mem[COH_SIZE / 8 - 1]);
+	EXPECT_EQ(COH_GUEST(0xffe), slot0[511]);
+
+	for (i = 0; i < COH_PAGES; i++)
+		mem[i * 512 + 256 + i] = COH_HOST(i);
+	mem[COH_SIZE / 8 - 2] = COH_HOST(0xfff);
+	slot0[510] = COH_HOST(0xffe);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(2, uc.args[0]);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(vcpu, &uc));
+}
+
+/* ---- Every slot number -------------------------------------------------- */
+
+#define SLOTS_GPA	0x2000000ull	/* 32 MiB, a 64 KiB stride per slot */
+#define SLOTS_STRIDE	0x10000ull
+
+static void __guest_code guest_sum_slots(uint64_t base)
+{
+	uint64_t sum = 0, x = 0, i;
+
+	for (i = 1; i < HVX_MAX_MEM_SLOTS; i++) {
+		uint64_t v = *(volatile uint64_t *)(base + i * SLOTS_STRIDE +
+						    PAGE - 8);
+
+		sum += v;
+		x ^= v;
+	}
+	GUEST_SYNC_ARGS(1, sum, x, 0);
+}
+
+TEST_F_TIMEOUT(memory, all_slots_usable, 120)
+{
+	uint64_t sum = 0, x = 0;
+	struct hvx_vcpu *vcpu;
+	struct hvx_vm *vm;
+	struct ucall uc;
+	uint32_t slot;
+
+	NEED_HVX();
+	vm = self->vm = vm_create(GUEST_MEM);
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	for (slot = 1; slot < HVX_MAX_MEM_SLOTS; slot++) {
+		uint64_t *p = vm_add_region(vm, slot,
+					    SLOTS_GPA + slot * SLOTS_STRIDE,
+					    PAGE, 0);
+
+		p[511] = 0x510700000000ull * slot + slot;
+		sum += p[511];
+		x ^= p[511];
+	}
+	/* All 32 are in use now. */
+	EXPECT_EQ(-1, __vm_set_memory_region(vm, HVX_MAX_MEM_SLOTS, 0,
+					     SLOTS_GPA, PAGE,
+					     vm->regions[1].hva));
+	EXPECT_EQ(EINVAL, errno);
+
+	vcpu_setup_long_mode(vcpu, guest_sum_slots, SLOTS_GPA);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(sum, uc.args[1]);
+	EXPECT_EQ(x, uc.args[2]);
+}
+
+/* ---- Backing memory the process cannot use ------------------------------ */
+
+TEST_F_TIMEOUT(memory, inaccessible_backing_internal_error, 120)
+{
+	struct hvx_vcpu *vcpu;
+	struct hvx_run *run;
+	struct hvx_vm *vm;
+	void *p;
+
+	NEED_HVX();
+	vm = self->vm = vm_create(GUEST_MEM);
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	run = vcpu->run;
+	/*
+	 * User addresses, but PROT_NONE: the slot is accepted (pages are
+	 * pinned on first touch), and the touch cannot pin them.
+	 */
+	p = mmap(NULL, 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, __vm_set_memory_region(vm, 1, 0, SLOT1_GPA, 2 * PAGE, p));
+	vcpu_setup_long_mode(vcpu, guest_reader, SLOT1_GPA);
+
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_INTERNAL_ERROR);
+	EXPECT_EQ(HVX_INTERNAL_EMULATION, run->internal.suberror);
+	ASSERT_LE(1, run->internal.ndata);
+	EXPECT_EQ(SLOT1_GPA, run->internal.data[0]);
+
+	/* Without the slot, the same access is plain MMIO. */
+	ASSERT_EQ(0, __vm_set_memory_region(vm, 1, 0, SLOT1_GPA, 0, p));
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_MMIO);
+	EXPECT_EQ(SLOT1_GPA, run->mmio.phys_addr);
+	munmap(p, 2 * PAGE);
+}
+
+TEST_HARNESS_MAIN

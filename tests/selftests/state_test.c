@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU and VM state that user space reads and writes: MSRs, FPU/XSAVE
+ * state, injected events, the dirty log and VM statistics.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/hvx.h>
+
+#include "kselftest_harness.h"
+#include "hvx_util.h"
+#include "hvx_vm.h"
+#include "ucall.h"
+
+#define MSR_LSTAR		0xc0000082
+#define MSR_STAR		0xc0000081
+#define MSR_EFER		0xc0000080
+#define EXIT_REASON_INTERRUPT_WINDOW	7
+
+#define LOG_GPA			0x40000000ull	/* slot 1: dirty-logged */
+#define LOG_PAGES		16
+
+FIXTURE(state) {
+	struct hvx_vm *vm;
+	struct hvx_vcpu *vcpu;
+	bool loaded_here;
+};
+
+FIXTURE_SETUP(state)
+{
+	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0) {
+		if (hvx_load(NULL))
+			SKIP(return, "hvx.ko does not load here");
+		self->loaded_here = true;
+	}
+	if (access("/dev/hvx", F_OK))
+		SKIP(return, "no /dev/hvx: hvx is not loaded");
+	self->vm = vm_create(HVX_VM_DEFAULT_MEM);
+	vm_load_self(self->vm);
+	self->vcpu = vcpu_add(self->vm, 0);
+}
+
+FIXTURE_TEARDOWN(state)
+{
+	vm_free(self->vm);
+	if (self->loaded_here)
+		EXPECT_EQ(0, hvx_unload());
+}
+
+#define NEED_VM()							\
+	do {								\
+		if (!self->vm)						\
+			return;						\
+	} while (0)
+
+static inline uint64_t guest_rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a" (lo), "=d" (hi) : "c" (msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void guest_wrmsr(uint32_t msr, uint64_t v)
+{
+	asm volatile("wrmsr" : : "c" (msr), "a" ((uint32_t)v),
+		     "d" ((uint32_t)(v >> 32)));
+}
+
+/* The guest sees what the host set, and the host what the guest set. */
+static void __guest_code guest_msrs(void)
+{
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_LSTAR), 0xffffffff81000000ull);
+	guest_wrmsr(MSR_STAR, 0x0023001000000000ull);
+	GUEST_DONE();
+}
+
+TEST_F(state, msrs_get_and_set)
+{
+	struct hvx_msr_entry e[3] = {
+		{ .index = MSR_LSTAR, .data = 0xffffffff81000000ull },
+		{ .index = 0x12345678, .data = 1 },	/* no such MSR */
+		{ .index = MSR_STAR },
+	};
+	struct hvx_msrs msrs = { .nmsrs = 3, .entries = (uintptr_t)e };
+	struct ucall uc;
+
+	NEED_VM();
+	/* Stops at the MSR the guest could not write either. */
+	EXPECT_EQ(1, ioctl(self->vcpu->fd, HVX_SET_MSRS, &msrs));
+
+	vcpu_setup_long_mode(self->vcpu, guest_msrs, 0);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(self->vcpu, &uc));
+
+	e[0].index = MSR_STAR;
+	e[1].index = MSR_EFER;
+	msrs.nmsrs = 2;
+	EXPECT_EQ(2, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
+	EXPECT_EQ(0x0023001000000000ull, e[0].data);
+	EXPECT_EQ(0x500ull, e[1].data & 0x500);		/* LME | LMA */
+
+	msrs.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
+	EXPECT_EQ(EINVAL, errno);
+	msrs.flags = 0;
+	msrs.nmsrs = HVX_MAX_MSR_ENTRIES + 1;
+	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
+	EXPECT_EQ(EINVAL, errno);
+	msrs.nmsrs = 1;
+	msrs.entries = 8;
+	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+/* XMM0 low quadword, without letting the compiler use SSE itself. */
+static void __guest_code guest_fpu(void)
+{
+	uint64_t v;
+
+	/* movq %xmm0, %rax */
+	asm volatile(".byte 0x66, 0x48, 0x0f, 0x7e, 0xc0" : "=a" (v));
+	GUEST_SYNC(v);
+	/* movq %rax, %xmm1 */
+	asm volatile(".byte 0x66, 0x48, 0x0f, 0x6e, 0xc8"
+		     : : "a" (0x1122334455667788ull));
+	GUEST_DONE();
+}
+
+TEST_F(state, fpu_state_reaches_the_guest_and_back)
+{
+	static struct hvx_fpu fpu;
+	struct ucall uc;
+	uint64_t xmm1;
+
+	NEED_VM();
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_FPU, &fpu));
+	EXPECT_EQ(1, fpu.xcr0 & 1);
+	/* Legacy area: XMM0 at byte 160, XMM1 at 176 (SDM Vol. 1 10.5.1). */
+	memcpy((char *)fpu.xsave + 160, &(uint64_t){ 0xfeedfacecafebeefull }, 8);
+	/* XSTATE_BV in the XSAVE header: SSE state is present, not init. */
+	((uint64_t *)fpu.xsave)[512 / 8] |= 2;
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_SET_FPU, &fpu));
+
+	vcpu_setup_long_mode(self->vcpu, guest_fpu, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	EXPECT_EQ(0xfeedfacecafebeefull, uc.args[0]);
+	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_FPU, &fpu));
+	memcpy(&xmm1, (char *)fpu.xsave + 176, 8);
+	EXPECT_EQ(0x1122334455667788ull, xmm1);
+
+	fpu.xcr0 = 0;		/* x87 must stay on */
+	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_SET_FPU, &fpu));
+	EXPECT_EQ(EINVAL, errno);
+	fpu.xcr0 = 1;
+	fpu.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_SET_FPU, &fpu));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+static void __guest_code guest_irq(void)
+{
+	asm volatile("cli");
+	GUEST_SYNC(1);
+	/* The interrupt is queued now; it must wait for STI + one insn. */
+	asm volatile("sti; nop");
+	GUEST_SYNC(2);	/* not reached: the IDT stub reports the vector */
+}
+
+TEST_F(state, interrupt_waits_for_the_window)
+{
+	struct hvx_event ev = { .type = HVX_EVENT_INTERRUPT, .vector = 0x40 };
+	struct hvx_vcpu_stats st;
+	struct ucall uc;
+
+	NEED_VM();
+	vcpu_setup_long_mode(self->vcpu, guest_irq, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(1, uc.args[0]);
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_INJECT_EVENT, &ev));
+	/* One queued interrupt at a time. */
+	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_INJECT_EVENT, &ev));
+	EXPECT_EQ(EBUSY, errno);
+
+	vcpu_run(self->vcpu);
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(self->vcpu, &uc));
+	EXPECT_EQ(0x40, uc.args[0]);
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &st));
+	EXPECT_LE(1, st.exit_reason[EXIT_REASON_INTERRUPT_WINDOW]);
+}
+
+static void __guest_code guest_spin_sync(void)
+{
+	for (;;)
+		GUEST_SYNC(1);
+}
+
+TEST_F(state, exceptions_are_delivered)
+{
+	struct hvx_event ud = { .type = HVX_EVENT_EXCEPTION, .vector = 6 };
+	struct hvx_event gp = { .type = HVX_EVENT_EXCEPTION, .vector = 13,
+				.has_error = 1, .error_code = 0x18 };
+	struct hvx_event bad[] = {
+		{ .type = HVX_EVENT_EXCEPTION, .vector = 13 },	/* no code */
+		{ .type = HVX_EVENT_EXCEPTION, .vector = 6, .has_error = 1 },
+		{ .type = HVX_EVENT_EXCEPTION, .vector = 32 },
+		{ .type = HVX_EVENT_EXCEPTION, .vector = 2 },	/* NMI */
+		{ .type = HVX_EVENT_INTERRUPT, .vector = 8 },
+		{ .type = 9 },
+		{ .type = HVX_EVENT_INTERRUPT, .vector = 0x40, .flags = 1 },
+	};
+	struct ucall uc;
+	unsigned int i;
+
+	NEED_VM();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_INJECT_EVENT, &bad[i]));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("event %u", i);
+	}
+
+	vcpu_setup_long_mode(self->vcpu, guest_spin_sync, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_INJECT_EVENT, &gp));
+	vcpu_run(self->vcpu);
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(self->vcpu, &uc));
+	EXPECT_EQ(13, uc.args[0]);
+	EXPECT_EQ(0x18, uc.args[1]);
+	(void)ud;
+}
+
+static void __guest_code guest_dirty(uint64_t base)
+{
+	volatile uint64_t *p = (volatile uint64_t *)base;
+
+	p[0] = 1;			/* page 0 */
+	p[3 * 512] = 1;			/* page 3 */
+	p[15 * 512 + 511] = 1;		/* last word of page 15 */
+	GUEST_SYNC(1);
+	(void)p[5 * 512];		/* a read: not dirty */
+	p[3 * 512] = 2;
+	GUEST_SYNC(2);
+	GUEST_DONE();
+}
+
+TEST_F(state, dirty_log_reports_written_pages)
+{
+	struct hvx_dirty_log log = { .slot = 1 };
+	struct hvx_vm_stats vs;
+	uint64_t bitmap = ~0ull;
+	uint64_t *mem;
+	struct ucall uc;
+
+	NEED_VM();
+	mem = vm_add_region(self->vm, 1, LOG_GPA, LOG_PAGES * 4096,
+			    HVX_MEM_LOG_DIRTY);
+	log.bitmap = (uintptr_t)&bitmap;
+	vcpu_setup_long_mode(self->vcpu, guest_dirty, LOG_GPA);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(0, ioctl(self->vm->fd, HVX_GET_DIRTY_LOG, &log));
+	EXPECT_EQ((1ull << 0) | (1ull << 3) | (1ull << 15), bitmap);
+	EXPECT_EQ(1, mem[15 * 512 + 511]);
+
+	/* A new record starts empty. */
+	ASSERT_EQ(0, ioctl(self->vm->fd, HVX_GET_DIRTY_LOG, &log));
+	EXPECT_EQ(0, bitmap);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(0, ioctl(self->vm->fd, HVX_GET_DIRTY_LOG, &log));
+	EXPECT_EQ(1ull << 3, bitmap);
+	EXPECT_EQ(2, mem[3 * 512]);
+
+	ASSERT_EQ(0, ioctl(self->vm->fd, HVX_GET_VM_STATS, &vs));
+	EXPECT_EQ(1, vs.vcpus);
+	EXPECT_EQ(2, vs.mem_slots);
+	EXPECT_LE(4, vs.pinned_pages);
+	EXPECT_LE(5, vs.ept_tables);
+
+	log.slot = 0;		/* not logging */
+	EXPECT_EQ(-1, ioctl(self->vm->fd, HVX_GET_DIRTY_LOG, &log));
+	EXPECT_EQ(ENOENT, errno);
+	log.slot = 1;
+	log.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->vm->fd, HVX_GET_DIRTY_LOG, &log));
+	EXPECT_EQ(EINVAL, errno);
+	log.flags = 0;
+	log.bitmap = 0;
+	EXPECT_EQ(-1, ioctl(self->vm->fd, HVX_GET_DIRTY_LOG, &log));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,48 @@
+#!/bin/sh
+# The test suite as run inside the testbed guest (busybox sh, as /suite.sh).
+# Prints each selftest binary's TAP output and a line per binary that
+# tests/run_check.sh reads:  HVX-SUITE: <binary> exit <status>
+# Usage (set by the initramfs): suite_check.sh [binary...]
+
+cd /selftests || exit 1
+tests=${HVX_SUITE_TESTS:-"load_test api_test"}	# run_check.sh sets it
+
+# kvm-intel is the independent witness of who holds VMX root.
+if grep -qw vmx /proc/cpuinfo; then
+	for m in irqbypass kvm kvm-intel; do
+		insmod /lib/modules/kvm/$m.ko || echo "HVX-SUITE: insmod $m failed"
+	done
+fi
+
+status=0
+for t in $tests; do
+	[ "$t" = vmctl_run ] && continue
+	echo "HVX-SUITE: $t begin"
+	./$t
+	rc=$?
+	echo "HVX-SUITE: $t exit $rc"
+	[ $rc -eq 0 ] || status=1
+done
+
+# vmctl end to end: a real-mode guest prints on COM1 and halts.
+case " $tests " in *" vmctl_run "*)
+	echo "HVX-SUITE: vmctl_run begin"
+	echo "1..1"
+	[ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko
+	out=$(vmctl run --raw /guests/hello16.bin 2>&1); rc=$?
+	if [ $rc -eq 0 ] && [ "$out" = "Hello from an hvx guest: real mode, port I/O to COM1." ]; then
+		echo "ok 1 vmctl_run_hello_guest"
+	else
+		echo "not ok 1 vmctl_run_hello_guest # rc=$rc output: $out"
+		status=1
+	fi
+	echo "HVX-SUITE: vmctl_run exit $rc"
+esac
+
+# The host must still be whole: hvx unloadable, nothing tainted but the
+# unsigned-module flag (E) and out-of-tree flag (O).
+if [ -d /sys/module/hvx ]; then
+	rmmod hvx || { echo "HVX-SUITE: rmmod hvx failed"; status=1; }
+fi
+echo "HVX-SUITE: taint $(cat /proc/sys/kernel/tainted)"
+exit $status

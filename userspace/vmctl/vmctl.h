@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef VMCTL_H
+#define VMCTL_H
+
+/* Exit codes that scripts can rely on. */
+enum {
+	VMCTL_OK = 0,
+	VMCTL_ERR = 1,		/* the operation failed */
+	VMCTL_USAGE = 2,	/* bad command line */
+	VMCTL_NO_HVX = 3,	/* /dev/hvx missing or not usable */
+	VMCTL_TIMEOUT = 4,	/* vmctl run --timeout expired */
+};
+
+struct vmctl_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+	void (*usage)(void);
+};
+
+extern const struct vmctl_cmd vmctl_cmd_host;
+extern const struct vmctl_cmd vmctl_cmd_run;
+
+/* Open /dev/hvx, explaining what to fix on failure; fd or -VMCTL_NO_HVX. */
+int vmctl_open_hvx(void);
+
+#endif /* VMCTL_H */
