@@ -16,7 +16,9 @@ LINUX_SRC := $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 DEB_PKGS  := gcc make libc6-dev kmod cpio xz-utils \
 	     linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	     bochs bochsbios vgabios busybox-static \
-	     isolinux syslinux-common xorriso
+	     isolinux syslinux-common xorriso acpica-tools
+# make bench also boots the Linux guest under QEMU+KVM, the reference.
+BENCH_PKGS := qemu-system-x86
 
 # User space is linked statically: the testbed initramfs has no libc.
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -28,7 +30,8 @@ LDFLAGS_STATIC := -static
 VMCTL_SRCS := $(wildcard userspace/vmctl/*.c)
 VMCTL_HDRS := $(wildcard userspace/vmctl/*.h) uapi/linux/hvx.h
 SELFTESTS  := api_test load_test novmx_test kvm_probe guest_smoke_test state_test \
-	      exits_test memory_test run_loop_test isolation_test stress_test
+	      exits_test memory_test run_loop_test isolation_test stress_test \
+	      irqchip_test
 TEST_LIB   := $(wildcard tests/selftests/lib/*.c)
 TEST_HDRS  := $(wildcard tests/selftests/include/*.h) uapi/linux/hvx.h \
 	      $(BUILD)/kselftest/kselftest_harness.h
@@ -42,9 +45,20 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 vmctl: $(BUILD)/vmctl
-$(BUILD)/vmctl: $(VMCTL_SRCS) $(VMCTL_HDRS)
+$(BUILD)/vmctl: $(VMCTL_SRCS) $(VMCTL_HDRS) $(BUILD)/gen/dsdt.h
 	@mkdir -p $(BUILD)
-	$(CC) $(USER_CFLAGS) -o $@ $(VMCTL_SRCS) $(LDFLAGS_STATIC)
+	$(CC) $(USER_CFLAGS) -I$(BUILD)/gen -o $@ $(VMCTL_SRCS) $(LDFLAGS_STATIC)
+
+# The guests' DSDT: iasl compiles the ASL, warnings counting as errors, to
+# a C array (dsdt.hex), renamed vmctl_dsdt_aml for acpi.c and stripped of
+# its build date so that rebuilds are identical.
+$(BUILD)/gen/dsdt.h: userspace/vmctl/dsdt.asl
+	@mkdir -p $(BUILD)/gen
+	iasl -vs -we -p $(BUILD)/gen/dsdt -tc $< >$(BUILD)/gen/iasl.log 2>&1 || \
+		{ cat $(BUILD)/gen/iasl.log >&2; exit 1; }
+	sed -e 's/^unsigned char dsdt_aml_code\[\]/static const unsigned char vmctl_dsdt_aml[]/' \
+	    -e '/Compilation of/d' $(BUILD)/gen/dsdt.hex >$@.tmp
+	grep -q vmctl_dsdt_aml $@.tmp && mv $@.tmp $@
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/exit_bench
 $(BUILD)/selftests/exit_bench: tests/bench/exit_bench.c tests/bench/bench_guests.S uapi/linux/hvx.h
@@ -66,7 +80,7 @@ $(BUILD)/kselftest/kselftest_harness.h $(BUILD)/linux/scripts/checkpatch.pl:
 	touch $(BUILD)/kselftest/kselftest_harness.h $(BUILD)/linux/scripts/checkpatch.pl
 
 deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+	@missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 			grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -93,6 +107,7 @@ demo: deps all
 
 # hvx against KVM, same guest code, same testbed boot; prints the ratios.
 bench: deps all
+	$(MAKE) deps EXTRA_PKGS="$(BENCH_PKGS)"
 	tests/bench/run.sh
 
 clean:
@@ -100,8 +115,17 @@ clean:
 	rm -rf $(BUILD)
 
 # Guest images for vmctl and the demo: flat binaries from assembly.
-GUESTS := $(BUILD)/guests/hello16.bin
+GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/multiboot_hello.elf \
+	  $(BUILD)/guests/linux-initrd.gz
 guests: $(GUESTS)
+# The initrd of the Linux guest that vmctl boots in the testbed.
+$(BUILD)/guests/linux-initrd.gz: tests/guests/linux/init tests/testbed/mkguestinitrd.sh
+	@mkdir -p $(BUILD)/guests
+	tests/testbed/mkguestinitrd.sh $@
+$(BUILD)/guests/multiboot_hello.elf: tests/guests/multiboot_hello.S tests/guests/multiboot_hello.ld
+	@mkdir -p $(BUILD)/guests
+	$(CC) -m32 -ffreestanding -nostdlib -c -o $(BUILD)/guests/multiboot_hello.o $<
+	ld -m elf_i386 -T tests/guests/multiboot_hello.ld -o $@ $(BUILD)/guests/multiboot_hello.o
 $(BUILD)/guests/%.bin: tests/guests/%.S
 	@mkdir -p $(BUILD)/guests
 	$(CC) -c -m32 -nostdlib -o $(BUILD)/guests/$*.o $<

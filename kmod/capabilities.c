@@ -10,6 +10,7 @@
 #include <asm/cpufeatures.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
+#include <asm/tsc.h>
 #include <asm/vmx.h>
 #include <linux/hvx.h>
 
@@ -170,6 +171,10 @@ u64 hvx_cap_value(u32 cap)
 	case HVX_CAP_READONLY_MEM:
 	case HVX_CAP_DIRTY_LOG:
 		return 1;
+	case HVX_CAP_IRQCHIP:
+		return HVX_IOAPIC_PINS;
+	case HVX_CAP_TSC_KHZ:
+		return tsc_khz;
 	default:
 		return 0;
 	}

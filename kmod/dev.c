@@ -23,6 +23,7 @@ MODULE_PARM_DESC(group,
 
 /* The uapi promises these sizes; a change is a new ioctl, not an edit. */
 static_assert(sizeof(struct hvx_capability) == 16);
+static_assert(sizeof(struct hvx_irq_line) == 16);
 static_assert(sizeof(struct hvx_memory_region) == 32);
 static_assert(sizeof(struct hvx_regs) == 144);
 static_assert(sizeof(struct hvx_segment) == 24);
@@ -142,11 +143,29 @@ static long vm_get_stats(struct file *file, unsigned long arg)
 	       -EFAULT : 0;
 }
 
+static long vm_create_irqchip(struct file *file, unsigned long arg)
+{
+	if (arg)
+		return -EINVAL;
+	return hvx_vm_create_irqchip(file->private_data);
+}
+
+static long vm_irq_line(struct file *file, unsigned long arg)
+{
+	struct hvx_irq_line line;
+
+	if (copy_from_user(&line, (void __user *)arg, sizeof(line)))
+		return -EFAULT;
+	return hvx_vm_irq_line(file->private_data, &line);
+}
+
 static const struct hvx_ioctl hvx_vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, vm_set_memory_region },
 	{ HVX_CREATE_VCPU, vm_create_vcpu },
 	{ HVX_GET_DIRTY_LOG, vm_get_dirty_log },
 	{ HVX_GET_VM_STATS, vm_get_stats },
+	{ HVX_CREATE_IRQCHIP, vm_create_irqchip },
+	{ HVX_IRQ_LINE, vm_irq_line },
 };
 
 static long hvx_vm_ioctl(struct file *file, unsigned int cmd,

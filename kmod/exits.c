@@ -21,6 +21,8 @@
 #include "guest_paging.h"
 #include "hvx.h"
 #include "insn_decode.h"
+#include "ioapic.h"
+#include "lapic.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmcs.h"
@@ -171,13 +173,31 @@ static int handle_cpuid(struct hvx_vcpu *v)
 		if (hvx_vmx_get_cr4() & X86_CR4_OSXSAVE)
 			v->regs[HVX_RCX] |= BIT(27);
 	}
+	/*
+	 * With the module's APICs, the APIC IDs are the module's (the vCPU
+	 * ids): one table serves every vCPU, each sees its own ID.
+	 */
+	if (v->apic && e && fn == 1)
+		v->regs[HVX_RBX] = (v->regs[HVX_RBX] & 0xffffff) | v->id << 24;
+	if (v->apic && e && (fn == 0xb || fn == 0x1f))
+		v->regs[HVX_RDX] = v->id;
 	hvx_vmx_skip_instruction(v);
 	return RESUME_GUEST;
 }
 
+/*
+ * Without an irqchip HLT is user space's business. With one, the vCPU
+ * sleeps in the kernel until its APIC has an interrupt it can take (or
+ * forever, if it halted with interrupts off: only NMI or INIT end that).
+ */
 static int handle_hlt(struct hvx_vcpu *v)
 {
 	hvx_vmx_skip_instruction(v);
+	if (v->apic) {
+		v->halt_if = vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF;
+		v->mp_state = HVX_MP_HALTED;
+		return RESUME_GUEST;
+	}
 	v->run->exit_reason = HVX_EXIT_HLT;
 	return EXIT_TO_USER;
 }
@@ -197,14 +217,14 @@ static int handle_cr(struct hvx_vcpu *v)
 		else if (cr == 4)
 			err = hvx_vmx_set_cr4(v, val);
 		else if (cr == 8 && val <= 15)
-			v->cr8 = val;
+			hvx_vcpu_set_cr8(v, val);
 		else
 			err = -EINVAL;
 		break;
 	case 1:		/* MOV from CR: only CR8 exits */
 		if (cr != 8)
 			goto unexpected;
-		reg_write(v, reg, v->cr8);
+		reg_write(v, reg, hvx_vcpu_get_cr8(v));
 		break;
 	case 3:		/* LMSW: sets PE, MP, EM, TS; cannot clear PE */
 		val = (qual >> 16) & 0xf;
@@ -405,7 +425,22 @@ static int handle_wrmsr(struct hvx_vcpu *v)
 	return handle_msr(v, true);
 }
 
-/* MMIO: decode the MOV at RIP and let user space perform the access. */
+static void mmio_read_done(struct hvx_vcpu *v, const u8 *data);
+
+/* The devices the module emulates itself: the APICs. */
+static bool mmio_in_kernel(struct hvx_vcpu *v, u64 gpa, bool write, u8 *data,
+			   unsigned int len)
+{
+	if (!v->apic)
+		return false;
+	return hvx_lapic_mmio(v, gpa, write, data, len) ||
+	       hvx_ioapic_mmio(v->vm, gpa, write, data, len);
+}
+
+/*
+ * MMIO: decode the MOV at RIP; let the in-kernel device or else user
+ * space perform the access.
+ */
 static int emulate_mmio(struct hvx_vcpu *v, u64 gpa, bool write)
 {
 	struct hvx_run *run = v->run;
@@ -414,7 +449,7 @@ static int emulate_mmio(struct hvx_vcpu *v, u64 gpa, bool write)
 	int mode = hvx_vmx_cpu_mode();
 	u64 linear = mode == HVX_CPU_MODE_64 ? rip :
 		     vmcs_readl(GUEST_CS_BASE) + rip;
-	u8 bytes[15];
+	u8 bytes[15], data[8];
 	unsigned int avail;
 
 	/* Fetch what can be fetched: the instruction may end a page early. */
@@ -430,11 +465,7 @@ static int emulate_mmio(struct hvx_vcpu *v, u64 gpa, bool write)
 	    insn->is_write != write)
 		goto fail;
 
-	run->exit_reason = HVX_EXIT_MMIO;
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = insn->size;
-	run->mmio.is_write = insn->is_write;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memset(data, 0, sizeof(data));
 	if (insn->is_write) {
 		if (insn->has_imm)
 			value = insn->imm;
@@ -442,22 +473,34 @@ static int emulate_mmio(struct hvx_vcpu *v, u64 gpa, bool write)
 			value = v->regs[insn->reg] >> 8;
 		else
 			value = reg_read(v, insn->reg);
-		memcpy(run->mmio.data, &value, insn->size);
+		memcpy(data, &value, insn->size);
 		vmcs_writel(GUEST_RIP, rip + insn->len);
-	} else {
-		v->pending = HVX_PENDING_MMIO_READ;
 	}
+	if (mmio_in_kernel(v, gpa, write, data, insn->size)) {
+		if (!write)
+			mmio_read_done(v, data);
+		return RESUME_GUEST;
+	}
+
+	run->exit_reason = HVX_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = insn->size;
+	run->mmio.is_write = insn->is_write;
+	memcpy(run->mmio.data, data, sizeof(data));
+	if (!write)
+		v->pending = HVX_PENDING_MMIO_READ;
 	return EXIT_TO_USER;
 fail:
 	return internal_error(v, HVX_INTERNAL_EMULATION, 2, gpa, rip);
 }
 
-static void complete_mmio_read(struct hvx_vcpu *v)
+/* Finish the decoded MMIO read: @data holds the bytes read. */
+static void mmio_read_done(struct hvx_vcpu *v, const u8 *data)
 {
 	const struct hvx_mmio_insn *insn = &v->mmio;
 	u64 value = 0, old;
 
-	memcpy(&value, v->run->mmio.data, insn->size);
+	memcpy(&value, data, insn->size);
 	if (insn->ext == HVX_EXT_SIGN) {
 		int shift = 64 - 8 * insn->size;
 
@@ -625,7 +668,7 @@ void hvx_complete_user_exit(struct hvx_vcpu *v)
 		complete_string_io(v);
 		break;
 	case HVX_PENDING_MMIO_READ:
-		complete_mmio_read(v);
+		mmio_read_done(v, v->run->mmio.data);
 		break;
 	case HVX_PENDING_NONE:
 		break;

@@ -3,13 +3,14 @@
  * Guest MSRs. Every MSR access exits (the MSR bitmap passes through only
  * those the VMCS switches: FS/GS base and SYSENTER), so a guest reads and
  * writes only what is listed here; anything else is #GP, as on a CPU that
- * lacks the MSR.
+ * lacks the MSR. With an in-kernel irqchip, lapic.c owns the APIC MSRs.
  */
 #include <asm/msr.h>
 #include <asm/vmx.h>
 
 #include "exits.h"
 #include "hvx.h"
+#include "lapic.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
@@ -48,7 +49,13 @@ static bool pat_valid(u64 pat)
 int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 {
 	int swapped = swapped_index(index);
+	int ret;
 
+	if (v->apic) {
+		ret = hvx_lapic_msr_read(v, index, value);
+		if (ret <= 0)
+			return ret;
+	}
 	if (swapped >= 0) {
 		/* SWAPGS changes KERNEL_GS_BASE without an exit. */
 		if (v->guest_msrs_loaded && swapped == HVX_MSR_KERNEL_GS_BASE)
@@ -75,13 +82,21 @@ int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 	case MSR_IA32_DEBUGCTLMSR:
 		*value = vmcs_read64(GUEST_IA32_DEBUGCTL);
 		return 0;
-	/* No MTRRs, no machine-check banks, no microcode: all read as 0. */
+	/* No MTRRs, no machine-check banks: all read as 0. */
 	case MSR_MTRRcap:
 	case MSR_MTRRdefType:
 	case MSR_IA32_MCG_CAP:
 	case MSR_IA32_MCG_STATUS:
-	case MSR_IA32_UCODE_REV:
 		*value = 0;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		/*
+		 * A virtual CPU's microcode is the hypervisor's and has no
+		 * errata to dodge: report a revision above any real one in
+		 * 63:32 (as KVM does), or Linux disables the TSC-deadline
+		 * timer on emulated models with known-bad early microcode.
+		 */
+		*value = 1ull << 32;
 		return 0;
 	case MSR_IA32_FEAT_CTL:
 		/* Locked, VMX off: the guest sees no VMX to use. */
@@ -95,7 +110,13 @@ int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value)
 {
 	int swapped = swapped_index(index);
 	u64 efer;
+	int ret;
 
+	if (v->apic) {
+		ret = hvx_lapic_msr_write(v, index, value);
+		if (ret <= 0)
+			return ret;
+	}
 	if (swapped >= 0) {
 		if ((swapped == HVX_MSR_LSTAR || swapped == HVX_MSR_CSTAR ||
 		     swapped == HVX_MSR_KERNEL_GS_BASE) &&

@@ -21,6 +21,7 @@
 
 #include "exits.h"
 #include "hvx.h"
+#include "lapic.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmx.h"
@@ -80,6 +81,7 @@ static void vcpu_put(struct hvx_vcpu *v)
 
 void hvx_vcpu_free(struct hvx_vcpu *v)
 {
+	hvx_lapic_free(v);
 	hvx_vmx_vcpu_free(v);
 	fpu_free_guest_fpstate(&v->fpu);
 	ida_free(&hvx_vpids, v->vpid);
@@ -99,6 +101,7 @@ int hvx_vcpu_fd_create(struct hvx_vm *vm, u32 id)
 	v->vm = vm;
 	v->id = id;
 	mutex_init(&v->mutex);
+	init_waitqueue_head(&v->wq);
 	preempt_notifier_init(&v->preempt, &hvx_preempt_ops);
 
 	err = -ENOMEM;
@@ -116,19 +119,32 @@ int hvx_vcpu_fd_create(struct hvx_vm *vm, u32 id)
 	err = hvx_vmx_vcpu_create(v);
 	if (err)
 		goto out_fpu;
+	if (vm->ioapic) {
+		err = hvx_lapic_create(v);
+		if (err)
+			goto out_vmx;
+		/* The APs wait for the BSP's INIT-SIPI-SIPI, as on a PC. */
+		if (id)
+			v->mp_state = HVX_MP_WAIT_SIPI;
+	}
 
 	kref_get(&vm->ref);
 	fd = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, v,
 			      O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		hvx_vm_put(vm);
-		hvx_vmx_vcpu_free(v);
 		err = fd;
-		goto out_fpu;
+		goto out_apic;
 	}
+	spin_lock(&vm->irq_lock);
 	vm->vcpus[id] = v;
+	spin_unlock(&vm->irq_lock);
 	return fd;
 
+out_apic:
+	hvx_lapic_free(v);
+out_vmx:
+	hvx_vmx_vcpu_free(v);
 out_fpu:
 	fpu_free_guest_fpstate(&v->fpu);
 out_vpid:
@@ -146,7 +162,9 @@ int hvx_vcpu_release(struct inode *inode, struct file *file)
 	struct hvx_vm *vm = v->vm;
 
 	mutex_lock(&vm->lock);
+	spin_lock(&vm->irq_lock);
 	vm->vcpus[v->id] = NULL;
+	spin_unlock(&vm->irq_lock);
 	mutex_unlock(&vm->lock);
 	hvx_vcpu_free(v);
 	hvx_vm_put(vm);
@@ -178,6 +196,76 @@ int hvx_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* CR8 is the APIC's task priority when there is an APIC (SDM 10.8.6.1). */
+u8 hvx_vcpu_get_cr8(struct hvx_vcpu *v)
+{
+	return v->apic ? hvx_lapic_get_cr8(v->apic) : v->cr8;
+}
+
+void hvx_vcpu_set_cr8(struct hvx_vcpu *v, u8 cr8)
+{
+	v->cr8 = cr8;
+	if (v->apic)
+		hvx_lapic_set_cr8(v->apic, cr8);
+}
+
+void hvx_vcpu_kick(struct hvx_vcpu *v)
+{
+	int cpu = READ_ONCE(v->cpu);
+
+	wake_up_interruptible(&v->wq);
+	/*
+	 * In guest mode on another CPU: any IPI makes it exit (external
+	 * interrupts exit), and the entry path looks at the APIC again.
+	 * On this CPU it cannot be in guest mode: we are running here.
+	 */
+	if (READ_ONCE(v->mode) == HVX_IN_GUEST && cpu >= 0 &&
+	    cpu != raw_smp_processor_id())
+		smp_send_reschedule(cpu);
+}
+
+/* INIT, SIPI and NMI sent by other APICs, taken in the vCPU's thread. */
+static void take_apic_events(struct hvx_vcpu *v)
+{
+	struct hvx_lapic *apic = v->apic;
+
+	if (!READ_ONCE(apic->events))
+		return;
+	if (test_and_clear_bit(HVX_APIC_EV_NMI, &apic->events))
+		v->nmi_pending = true;
+	if (test_and_clear_bit(HVX_APIC_EV_INIT, &apic->events)) {
+		hvx_vmx_reset(v);
+		hvx_lapic_reset(apic, true);
+		v->mp_state = HVX_MP_WAIT_SIPI;
+	}
+	if (test_and_clear_bit(HVX_APIC_EV_SIPI, &apic->events) &&
+	    v->mp_state == HVX_MP_WAIT_SIPI) {
+		/* The bit before the vector; see hvx_lapic_set_irq(). */
+		smp_mb__after_atomic();
+		hvx_vmx_start_at_sipi(v, READ_ONCE(apic->sipi_vector));
+		v->mp_state = HVX_MP_RUNNABLE;
+	}
+}
+
+static bool can_wake(struct hvx_vcpu *v)
+{
+	if (READ_ONCE(v->apic->events) || v->nmi_pending)
+		return true;
+	return v->mp_state == HVX_MP_HALTED && v->halt_if &&
+	       (v->irq_pending || hvx_lapic_pending_vector(v->apic) >= 0);
+}
+
+/* Wait in the kernel while halted or waiting for SIPI: 0 or -EINTR. */
+static int vcpu_block(struct hvx_vcpu *v)
+{
+	u64 start = local_clock();
+	int ret;
+
+	ret = wait_event_interruptible(v->wq, can_wake(v));
+	v->stats.halt_ns += local_clock() - start;
+	return ret ? -EINTR : 0;
+}
+
 /* Run the guest until an exit that user space must see. */
 static long vcpu_run(struct hvx_vcpu *v)
 {
@@ -202,9 +290,27 @@ static long vcpu_run(struct hvx_vcpu *v)
 		}
 		cond_resched();
 
+		if (v->apic) {
+			take_apic_events(v);
+			if (v->mp_state == HVX_MP_HALTED && can_wake(v))
+				v->mp_state = HVX_MP_RUNNABLE;
+			if (v->mp_state != HVX_MP_RUNNABLE) {
+				ret = vcpu_block(v);
+				if (ret) {
+					run->exit_reason = HVX_EXIT_INTR;
+					break;
+				}
+				continue;
+			}
+		}
+
 		preempt_disable();
 		local_irq_disable();
-		if (need_resched() || signal_pending(current)) {
+		/* Pairs with the barrier between a new IRR bit and the kick. */
+		smp_store_mb(v->mode, HVX_IN_GUEST);
+		if (need_resched() || signal_pending(current) ||
+		    (v->apic && READ_ONCE(v->apic->events))) {
+			WRITE_ONCE(v->mode, HVX_OUTSIDE_GUEST);
 			local_irq_enable();
 			preempt_enable();
 			continue;
@@ -212,6 +318,7 @@ static long vcpu_run(struct hvx_vcpu *v)
 		start = local_clock();
 		r = hvx_vmx_enter(v);
 		v->stats.guest_ns += local_clock() - start;
+		WRITE_ONCE(v->mode, HVX_OUTSIDE_GUEST);
 		/* Host interrupts that came during the exit are served here. */
 		local_irq_enable();
 		preempt_enable();

@@ -12,12 +12,14 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
+#include <linux/wait.h>
 #include <asm/fpu/types.h>
 #include <linux/hvx.h>
 
 #include "insn_decode.h"
 
 struct file;
+struct hvx_lapic;
 struct hvx_vm;
 struct inode;
 struct vm_area_struct;
@@ -42,6 +44,19 @@ enum hvx_pending {
 	HVX_PENDING_IO_IN,	/* copy run->io data into RAX */
 	HVX_PENDING_STRING_IO,	/* finish INS/OUTS: memory, RSI/RDI, RCX */
 	HVX_PENDING_MMIO_READ,	/* copy run->mmio.data into a register */
+};
+
+/* Where the vCPU is, for hvx_vcpu_kick(). */
+enum hvx_vcpu_mode {
+	HVX_OUTSIDE_GUEST,
+	HVX_IN_GUEST,		/* about to enter or in VMX non-root */
+};
+
+/* With an in-kernel irqchip, the vCPU may wait in the kernel. */
+enum hvx_mp_state {
+	HVX_MP_RUNNABLE,
+	HVX_MP_HALTED,		/* HLT: until an interrupt it can take */
+	HVX_MP_WAIT_SIPI,	/* an AP before its startup IPI, or after INIT */
 };
 
 /* Guest MSRs that the VMCS does not switch; see msr.c. */
@@ -100,6 +115,13 @@ struct hvx_vcpu {
 	struct hvx_cpuid_entry *cpuid;
 	u32 cpuid_nent;
 
+	/* The in-kernel local APIC (HVX_CREATE_IRQCHIP), or NULL */
+	struct hvx_lapic *apic;
+	enum hvx_mp_state mp_state;
+	bool halt_if;			/* RFLAGS.IF when it halted */
+	int mode;			/* enum hvx_vcpu_mode */
+	wait_queue_head_t wq;		/* a halted vCPU sleeps here */
+
 	struct hvx_vcpu_stats stats;
 };
 
@@ -107,6 +129,10 @@ int hvx_vcpu_fd_create(struct hvx_vm *vm, u32 id);
 void hvx_vcpu_free(struct hvx_vcpu *vcpu);
 int hvx_vcpu_release(struct inode *inode, struct file *file);
 int hvx_vcpu_mmap(struct file *file, struct vm_area_struct *vma);
+u8 hvx_vcpu_get_cr8(struct hvx_vcpu *vcpu);
+void hvx_vcpu_set_cr8(struct hvx_vcpu *vcpu, u8 cr8);
+/* Make the vCPU look at its APIC: wake it or make it exit. Any context. */
+void hvx_vcpu_kick(struct hvx_vcpu *vcpu);
 
 /* vCPU ioctls, called between begin and end by dev.c's dispatch. */
 int hvx_vcpu_begin_ioctl(struct hvx_vcpu *vcpu);

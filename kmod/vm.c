@@ -19,6 +19,7 @@
 #include <asm/io.h>
 
 #include "hvx.h"
+#include "ioapic.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -67,6 +68,7 @@ static void hvx_vm_free(struct kref *ref)
 		if (vm->slots[i].used)
 			slot_unpin(vm, &vm->slots[i]);
 	hvx_ept_destroy(&vm->ept);
+	hvx_ioapic_free(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 }
@@ -88,6 +90,7 @@ int hvx_vm_create(unsigned long flags)
 		return -ENOMEM;
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
+	spin_lock_init(&vm->irq_lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 	err = hvx_ept_init(&vm->ept);
@@ -209,6 +212,54 @@ out:
 	return err;
 }
 
+/*
+ * A guest touches its memory in runs (a kernel clears, copies and
+ * decompresses whole ranges), so an EPT violation also maps the unmapped
+ * neighbours of the faulting page within an aligned window of
+ * HVX_FAULT_AROUND pages: one exit per 64 KiB instead of one per page.
+ * Pinning is batched per run of unmapped pages; a page that does not pin
+ * is left to fault on its own. Only for writable, unlogged slots: the
+ * others map with per-page rules.
+ */
+#define HVX_FAULT_AROUND	16
+
+static void fault_around(struct hvx_vm *vm, struct hvx_memslot *slot,
+			 unsigned long idx)
+{
+	unsigned long start = ALIGN_DOWN(idx, HVX_FAULT_AROUND);
+	unsigned long end = min(start + HVX_FAULT_AROUND, slot_npages(slot));
+	struct page *pages[HVX_FAULT_AROUND];
+	unsigned long i, run;
+	int n, j;
+
+	for (i = start; i < end; i = run) {
+		for (run = i; run < end && !slot->pages[run]; run++)
+			;
+		if (run == i) {
+			run++;
+			continue;
+		}
+		n = pin_user_pages_fast(slot->uaddr + (i << PAGE_SHIFT),
+					run - i, FOLL_LONGTERM | FOLL_WRITE,
+					pages);
+		if (n <= 0)
+			return;
+		for (j = 0; j < n; j++) {
+			if (hvx_ept_map(&vm->ept,
+					slot->gpa + ((i + j) << PAGE_SHIFT),
+					page_to_phys(pages[j]),
+					HVX_EPT_R | HVX_EPT_W | HVX_EPT_X)) {
+				unpin_user_pages(pages + j, n - j);
+				return;
+			}
+			slot->pages[i + j] = pages[j];
+			vm->pinned_pages++;
+		}
+		if (n < run - i)
+			return;
+	}
+}
+
 int hvx_vm_handle_ept_fault(struct hvx_vm *vm, u64 gpa, bool write)
 {
 	struct hvx_memslot *slot;
@@ -276,6 +327,8 @@ int hvx_vm_handle_ept_fault(struct hvx_vm *vm, u64 gpa, bool write)
 	vm->ept_faults++;
 	if (logging && write)
 		set_bit(idx, slot->dirty);
+	if (slot_writable(slot) && !logging)
+		fault_around(vm, slot, idx);
 out:
 	mutex_unlock(&vm->lock);
 	return err;
@@ -341,6 +394,36 @@ long hvx_vm_create_vcpu(struct hvx_vm *vm, unsigned long id)
 out:
 	mutex_unlock(&vm->lock);
 	return fd;
+}
+
+long hvx_vm_create_irqchip(struct hvx_vm *vm)
+{
+	long err = 0;
+	int i;
+
+	mutex_lock(&vm->lock);
+	if (vm->ioapic) {
+		err = -EEXIST;
+		goto out;
+	}
+	/* Every vCPU must have its APIC: none may exist yet. */
+	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+		if (vm->vcpus[i]) {
+			err = -EBUSY;
+			goto out;
+		}
+	}
+	err = hvx_ioapic_create(vm);
+out:
+	mutex_unlock(&vm->lock);
+	return err;
+}
+
+long hvx_vm_irq_line(struct hvx_vm *vm, const struct hvx_irq_line *line)
+{
+	if (line->flags || line->reserved || line->level > 1)
+		return -EINVAL;
+	return hvx_ioapic_set_line(vm, line->gsi, line->level);
 }
 
 long hvx_vm_get_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log *log)

@@ -13,10 +13,12 @@
 
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/hvx.h>
 
 #include "ept.h"
 
+struct hvx_ioapic;
 struct hvx_vcpu;
 
 struct hvx_memslot {
@@ -38,6 +40,13 @@ struct hvx_vm {
 	struct hvx_memslot slots[HVX_MAX_MEM_SLOTS];
 	struct hvx_ept ept;
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
+	/*
+	 * Interrupt delivery walks vcpus[] under irq_lock (it cannot sleep:
+	 * IPIs are sent from exit handlers, with other locks held), so
+	 * vcpus[] changes under both locks.
+	 */
+	spinlock_t irq_lock;
+	struct hvx_ioapic *ioapic;	/* HVX_CREATE_IRQCHIP; else NULL */
 	unsigned long pinned_pages;
 	unsigned long ept_faults;
 };
@@ -48,6 +57,8 @@ void hvx_vm_put(struct hvx_vm *vm);
 long hvx_vm_set_memory_region(struct hvx_vm *vm,
 			      const struct hvx_memory_region *r);
 long hvx_vm_create_vcpu(struct hvx_vm *vm, unsigned long id);
+long hvx_vm_create_irqchip(struct hvx_vm *vm);
+long hvx_vm_irq_line(struct hvx_vm *vm, const struct hvx_irq_line *line);
 long hvx_vm_get_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log *log);
 void hvx_vm_get_stats(struct hvx_vm *vm, struct hvx_vm_stats *stats);
 

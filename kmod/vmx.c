@@ -20,6 +20,7 @@
 #include <asm/tsc.h>
 
 #include "hvx.h"
+#include "lapic.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmcs.h"
@@ -407,13 +408,26 @@ int hvx_vmx_queue_event(struct hvx_vcpu *v, const struct hvx_event *ev)
  * otherwise ask for an exit when RFLAGS.IF and the STI/MOV SS shadows
  * allow it (SDM Vol. 3C 26.7.5, interrupt-window exiting).
  */
+static bool irq_waiting(struct hvx_vcpu *v)
+{
+	return v->irq_pending ||
+	       (v->apic && hvx_lapic_pending_vector(v->apic) >= 0);
+}
+
+static void inject_irq(u8 vector)
+{
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_TYPE_EXT_INTR |
+		     INTR_INFO_VALID_MASK);
+}
+
 static void inject_queued_events(struct hvx_vcpu *v)
 {
 	u32 shadow = GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS;
 	u32 state;
+	int vector;
 
-	if (!v->irq_pending && !v->nmi_pending)
-		return;
+	if (!v->nmi_pending && !irq_waiting(v))
+		goto window;
 	if (vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK)
 		goto window;	/* something else is delivered first */
 	state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
@@ -421,14 +435,21 @@ static void inject_queued_events(struct hvx_vcpu *v)
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, X86_TRAP_NMI |
 			     INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK);
 		v->nmi_pending = false;
-	} else if (v->irq_pending && !(state & shadow) &&
+	} else if (!(state & shadow) &&
 		   (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF)) {
-		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, v->irq_vector |
-			     INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK);
-		v->irq_pending = false;
+		if (v->irq_pending) {
+			inject_irq(v->irq_vector);
+			v->irq_pending = false;
+		} else if (v->apic) {
+			vector = hvx_lapic_pending_vector(v->apic);
+			if (vector >= 0) {
+				inject_irq(vector);
+				hvx_lapic_accept(v->apic, vector);
+			}
+		}
 	}
 window:
-	set_proc_ctl(v, CPU_BASED_INTR_WINDOW_EXITING, v->irq_pending);
+	set_proc_ctl(v, CPU_BASED_INTR_WINDOW_EXITING, irq_waiting(v));
 }
 
 /*
@@ -730,7 +751,7 @@ void hvx_vmx_get_sregs(struct hvx_vcpu *v, struct hvx_sregs *s)
 	s->cr2 = v->regs[HVX_CR2];
 	s->cr3 = vmcs_readl(GUEST_CR3);
 	s->cr4 = hvx_vmx_get_cr4();
-	s->cr8 = v->cr8;
+	s->cr8 = hvx_vcpu_get_cr8(v);
 	s->efer = hvx_vmx_get_efer();
 	s->apic_base = v->apic_base;
 }
@@ -782,8 +803,8 @@ int hvx_vmx_set_sregs(struct hvx_vcpu *v, const struct hvx_sregs *s)
 	vmcs_writel(GUEST_IDTR_BASE, s->idt.base);
 	vmcs_write32(GUEST_IDTR_LIMIT, s->idt.limit);
 	v->regs[HVX_CR2] = s->cr2;
-	v->cr8 = s->cr8;
 	v->apic_base = s->apic_base;
+	hvx_vcpu_set_cr8(v, s->cr8);
 	return 0;
 }
 
@@ -857,6 +878,29 @@ static void write_guest_reset_state(struct hvx_vcpu *v)
 	v->xcr0 = XFEATURE_MASK_FP;
 	v->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 		       (v->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+}
+
+/* INIT: the RESET state, but the guest's MSRs and FPU survive it. */
+void hvx_vmx_reset(struct hvx_vcpu *v)
+{
+	u64 apic_base = v->apic_base;
+
+	memset(v->regs, 0, sizeof(v->regs));
+	v->pending = HVX_PENDING_NONE;
+	v->irq_pending = false;
+	v->nmi_pending = false;
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	set_proc_ctl(v, CPU_BASED_INTR_WINDOW_EXITING, false);
+	write_guest_reset_state(v);
+	v->apic_base = apic_base;	/* INIT keeps it (SDM 10.4.7.3) */
+}
+
+/* A startup IPI: real mode at VV00:0000 (SDM Vol. 3A 8.4.4.1). */
+void hvx_vmx_start_at_sipi(struct hvx_vcpu *v, u8 vector)
+{
+	vmcs_write16(GUEST_CS_SELECTOR, vector << 8);
+	vmcs_writel(GUEST_CS_BASE, vector << 12);
+	vmcs_writel(GUEST_RIP, 0);
 }
 
 static void write_vmcs(struct hvx_vcpu *v)

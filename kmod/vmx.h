@@ -52,6 +52,8 @@ int hvx_vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer);
 int hvx_vmx_cpu_mode(void);
 
 void hvx_vmx_skip_instruction(struct hvx_vcpu *vcpu);
+void hvx_vmx_reset(struct hvx_vcpu *vcpu);
+void hvx_vmx_start_at_sipi(struct hvx_vcpu *vcpu, u8 vector);
 /* Stop asking for interrupt-window exits (the window is open). */
 void hvx_vmx_clear_irq_window(struct hvx_vcpu *vcpu);
 /* HVX_INJECT_EVENT: 0, -EINVAL for a bad event, -EBUSY if one is queued. */

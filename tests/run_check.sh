@@ -55,6 +55,11 @@ vmctl_cli() {
 	[ $rc -eq 1 ] && grep -q 'No such file' "$out/vmctl.err" || return 1
 	build/vmctl run --raw build/guests/hello16.bin --memory 0 2>/dev/null; rc=$?
 	[ $rc -eq 2 ] || return 1
+	# More memory than the host has: refused up front, saying so.
+	build/vmctl run --raw build/guests/hello16.bin --memory 900000 2>"$out/vmctl.err"; rc=$?
+	[ $rc -eq 2 ] && grep -q 'not enough memory' "$out/vmctl.err" || return 1
+	build/vmctl stop --help | grep -q 'usage: vmctl stop' || return 1
+	build/vmctl info no-such-vm 2>/dev/null; rc=$?; [ $rc -eq 1 ] || return 1
 	# No /dev/hvx on this machine: a clear message and exit code 3.
 	if [ ! -e /dev/hvx ]; then
 		build/vmctl host 2>"$out/vmctl.err"; rc=$?
@@ -107,15 +112,16 @@ count_tap() {
 	done
 }
 
-testbed() {	# testbed NAME CPUS MODEL SUITE_TESTS
+testbed() {	# testbed NAME CPUS MODEL SUITE_TESTS [--add SRC:DEST...]
 	local name=$1 cpus=$2 model=$3 tests=$4 dir="$out/testbed-$1" rc
+	shift 4
 	mkdir -p "$dir"
 	{ echo "HVX_SUITE_TESTS='$tests'"; cat tests/testbed/suite_check.sh; } >"$dir/suite.sh"
 	if ! tests/testbed/mkinitramfs.sh "$dir/initrd.gz" "$dir/suite.sh" \
 		--add kmod/hvx.ko:/lib/modules/hvx.ko \
 		--add build/selftests:/selftests \
 		--add build/vmctl:/bin/vmctl \
-		--add build/guests:/guests >"$dir/mkinitramfs.log" 2>&1; then
+		--add build/guests:/guests "$@" >"$dir/mkinitramfs.log" 2>&1; then
 		result fail "testbed/$name" "initramfs: see $dir/mkinitramfs.log"
 		return
 	fi
@@ -137,6 +143,10 @@ testbed vmx-2cpu 2 corei7_haswell_4770 \
 testbed vmx-1cpu 1 corei7_haswell_4770 \
 	"guest_smoke_test state_test exits_test memory_test vmctl_run"
 testbed novmx 1 p4_prescott_celeron_336 "novmx_test"
+# The Debian kernel as a guest of vmctl: two guests at once, 1 and 2 vCPUs.
+testbed linux-guests 2 corei7_haswell_4770 "irqchip_test linux_guest" \
+	--add "/boot/vmlinuz-$(. tests/testbed/common.sh && testbed_kver):/boot/vmlinuz" \
+	--add tests/testbed/linux_guest_test.sh:/linux_guest_test.sh
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -481,6 +481,62 @@ TEST_F_TIMEOUT(memory, guest_host_coherence, 120)
 	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(vcpu, &uc));
 }
 
+/* ---- Fault-around ------------------------------------------------------- */
+
+#define AROUND_PAGES	16		/* HVX_FAULT_AROUND in kmod/vm.c */
+#define AROUND_SIZE	(4 * AROUND_PAGES * PAGE)
+
+static void __guest_code guest_touch_windows(uint64_t base)
+{
+	(void)*(volatile uint8_t *)base;
+	GUEST_SYNC(1);
+	/* The same 64 KiB window: mapped with the first touch. */
+	(void)*(volatile uint8_t *)(base + 5 * PAGE);
+	(void)*(volatile uint8_t *)(base + (AROUND_PAGES - 1) * PAGE);
+	GUEST_SYNC(2);
+	/* The next window: one more EPT violation. */
+	(void)*(volatile uint8_t *)(base + AROUND_PAGES * PAGE + 3 * PAGE);
+	GUEST_SYNC(3);
+}
+
+static void vm_stats(struct hvx_vm *vm, struct hvx_vm_stats *st)
+{
+	TEST_ASSERT(!ioctl(vm->fd, HVX_GET_VM_STATS, st),
+		    "HVX_GET_VM_STATS: %s", strerror(errno));
+}
+
+/*
+ * One EPT violation maps the 16-page aligned window around the fault
+ * (writable slots without dirty logging): a guest that walks its memory
+ * exits once per 64 KiB, not once per page.
+ */
+TEST_F_TIMEOUT(memory, ept_fault_maps_the_window_around, 120)
+{
+	struct hvx_vm_stats st1, st2, st3;
+	struct hvx_vcpu *vcpu;
+	struct hvx_vm *vm;
+	struct ucall uc;
+
+	NEED_HVX();
+	vm = self->vm = vm_create(GUEST_MEM);
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	vm_add_region(vm, 1, SLOT1_GPA, AROUND_SIZE, 0);
+	vcpu_setup_long_mode(vcpu, guest_touch_windows, SLOT1_GPA);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	vm_stats(vm, &st1);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	vm_stats(vm, &st2);
+	EXPECT_EQ(st1.ept_faults, st2.ept_faults)
+		TH_LOG("touching pages 5 and 15 of a mapped window faulted");
+	EXPECT_EQ(st1.pinned_pages, st2.pinned_pages);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	vm_stats(vm, &st3);
+	EXPECT_EQ(st2.ept_faults + 1, st3.ept_faults);
+	EXPECT_EQ(st2.pinned_pages + AROUND_PAGES, st3.pinned_pages);
+}
+
 /* ---- Every slot number -------------------------------------------------- */
 
 #define SLOTS_GPA	0x2000000ull	/* 32 MiB, a 64 KiB stride per slot */

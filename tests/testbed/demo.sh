@@ -2,11 +2,13 @@
 # make demo: boot the testbed with 2 CPUs and run suite_demo.sh in it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/testbed/common.sh
 dir=build/demo
 mkdir -p "$dir"
 tests/testbed/mkinitramfs.sh "$dir/initrd.gz" tests/testbed/suite_demo.sh \
 	--add kmod/hvx.ko:/lib/modules/hvx.ko \
 	--add build/selftests:/selftests \
 	--add build/vmctl:/bin/vmctl \
-	--add build/guests:/guests >"$dir/mkinitramfs.log"
-exec tests/testbed/run.sh --cpus 2 --workdir "$dir/run" "$dir/initrd.gz"
+	--add build/guests:/guests \
+	--add "/boot/vmlinuz-$(testbed_kver):/boot/vmlinuz" >"$dir/mkinitramfs.log"
+exec tests/testbed/run.sh --cpus 2 --timeout 3600 --workdir "$dir/run" "$dir/initrd.gz"

@@ -16,7 +16,7 @@ fi
 
 status=0
 for t in $tests; do
-	[ "$t" = vmctl_run ] && continue
+	case $t in vmctl_run|linux_guest) continue ;; esac
 	echo "HVX-SUITE: $t begin"
 	./$t
 	rc=$?
@@ -27,16 +27,36 @@ done
 # vmctl end to end: a real-mode guest prints on COM1 and halts.
 case " $tests " in *" vmctl_run "*)
 	echo "HVX-SUITE: vmctl_run begin"
-	echo "1..1"
+	echo "1..2"
 	[ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko
-	out=$(vmctl run --raw /guests/hello16.bin 2>&1); rc=$?
+	out=$(vmctl run --raw /guests/hello16.bin </dev/null 2>&1); rc=$?
 	if [ $rc -eq 0 ] && [ "$out" = "Hello from an hvx guest: real mode, port I/O to COM1." ]; then
 		echo "ok 1 vmctl_run_hello_guest"
 	else
 		echo "not ok 1 vmctl_run_hello_guest # rc=$rc output: $out"
 		status=1
 	fi
+	# A Multiboot kernel: it checks the boot state, prints what the
+	# information structure says, and powers off through ACPI.
+	out=$(vmctl run --kernel /guests/multiboot_hello.elf --memory 64 \
+		--append "mb-cmdline" --timeout 300 </dev/null 2>&1); rc=$?
+	want="multiboot: magic ok, mem_upper=64512, cmdline=mb-cmdline"
+	if [ $rc -eq 0 ] && [ "$(echo "$out" | tr -d '\r')" = "$want" ]; then
+		echo "ok 2 vmctl_run_multiboot_kernel_powers_off"
+	else
+		echo "not ok 2 vmctl_run_multiboot_kernel_powers_off # rc=$rc output: $out"
+		status=1
+	fi
 	echo "HVX-SUITE: vmctl_run exit $rc"
+esac
+
+# Linux guests: boot, console, SMP, crash isolation, vmctl stop.
+case " $tests " in *" linux_guest "*)
+	echo "HVX-SUITE: linux_guest begin"
+	sh /linux_guest_test.sh
+	rc=$?
+	echo "HVX-SUITE: linux_guest exit $rc"
+	[ $rc -eq 0 ] || status=1
 esac
 
 # The host must still be whole: hvx unloadable, nothing tainted but the

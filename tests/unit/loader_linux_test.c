@@ -13,203 +13,21 @@
  * unit_test.c, and exits non-zero if any case failed.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot_params.h"
 #include "unit.h"
 #include "vm.h"
+#include "vmctl_fixture.h"
 
 #define MIB		(1ULL << 20)
 #define GIB		(1ULL << 30)
 #define LINUX_MEM	(256 * MIB)	/* vmctl run --kernel's default */
 
-/* --- TAP, as unit_test.c writes it (this program does not link it) ----- */
-
-static unsigned int tap_count, tap_failed;
-
-void case_begin(struct tcase *tc)
-{
-	tc->ok = true;
-	tc->why[0] = '\0';
-}
-
-void check(struct tcase *tc, bool cond, const char *fmt, ...)
-{
-	size_t used = strlen(tc->why);
-	va_list ap;
-
-	if (cond)
-		return;
-	tc->ok = false;
-	if (used + 3 >= sizeof(tc->why))
-		return;
-	strcpy(tc->why + used, "# ");
-	used += 2;
-	va_start(ap, fmt);
-	vsnprintf(tc->why + used, sizeof(tc->why) - used - 1, fmt, ap);
-	va_end(ap);
-	used = strlen(tc->why);
-	tc->why[used] = '\n';
-	tc->why[used + 1] = '\0';
-}
-
-void case_end(struct tcase *tc, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	if (!tc->ok)
-		tap_failed++;
-	printf("%sok %u - ", tc->ok ? "" : "not ", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n%s", tc->why);
-}
-
-int tap_finish(void)
-{
-	printf("1..%u\n", tap_count);
-	if (tap_failed)
-		printf("# %u of %u failed\n", tap_failed, tap_count);
-	return tap_failed ? 1 : 0;
-}
-
-static void skip(const char *name, const char *why)
-{
-	printf("ok %u - %s # SKIP %s\n", ++tap_count, name, why);
-}
-
-/* --- helpers ------------------------------------------------------------ */
-
-static char tmpdir[] = "/tmp/hvx-loader-test.XXXXXX";
-
-/* Paths stay valid for the next 63 calls: enough for every case here. */
-static char *tmp_path(const char *name)
-{
-	static char paths[64][128];
-	static unsigned int next;
-	char *p = paths[next++ % 64];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", tmpdir, name);
-	return p;
-}
-
-static void write_file(const char *path, const void *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f)) {
-		perror(path);
-		exit(2);
-	}
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *buf;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	if (fstat(fileno(f), &st)) {
-		perror(path);
-		exit(2);
-	}
-	buf = malloc(st.st_size + 1);
-	if (!buf || fread(buf, 1, st.st_size, f) != (size_t)st.st_size) {
-		perror(path);
-		exit(2);
-	}
-	fclose(f);
-	*len = st.st_size;
-	return buf;
-}
-
-/* The loader's messages go to stderr: keep them to check their wording. */
-static char errbuf[4096];
-static FILE *errfile;
-static int saved_stderr = -1;
-
-static void capture_stderr(void)
-{
-	fflush(stderr);
-	errfile = tmpfile();
-	saved_stderr = dup(STDERR_FILENO);
-	if (!errfile || saved_stderr < 0 ||
-	    dup2(fileno(errfile), STDERR_FILENO) < 0) {
-		perror("capture stderr");
-		exit(2);
-	}
-}
-
-static const char *captured(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	rewind(errfile);
-	n = fread(errbuf, 1, sizeof(errbuf) - 1, errfile);
-	errbuf[n] = '\0';
-	fclose(errfile);
-	return errbuf;
-}
-
-/*
- * The first line of what the loader said, for the case's name; the random
- * temporary directory becomes "TMP" so that names are the same every run.
- */
-static const char *first_line(void)
-{
-	size_t len = strlen(tmpdir);
-	char *nl = strchr(errbuf, '\n'), *p;
-
-	if (nl)
-		*nl = '\0';
-	while ((p = strstr(errbuf, tmpdir))) {
-		memcpy(p, "TMP", 3);
-		memmove(p + 3, p + len, strlen(p + len) + 1);
-	}
-	return errbuf[0] ? errbuf : "(no message)";
-}
-
-static struct vmctl_vm *fake_vm(uint64_t size)
-{
-	static struct vmctl_vm vm;
-
-	memset(&vm, 0, sizeof(vm));
-	vm.sys_fd = vm.fd = vm.vcpu_fd = -1;
-	vm.mem = calloc(1, size);
-	if (!vm.mem) {
-		perror("calloc guest memory");
-		exit(2);
-	}
-	vm.mem_size = size;
-	return &vm;
-}
-
-static void free_vm(struct vmctl_vm *vm)
-{
-	free(vm->mem);
-	vm->mem = NULL;
-}
-
-static uint64_t get64(const struct vmctl_vm *vm, uint64_t gpa)
-{
-	uint64_t v;
-
-	memcpy(&v, vm->mem + gpa, sizeof(v));
-	return v;
-}
+/* --- helpers (and those of vmctl_fixture.c) ------------------------------ */
 
 static const struct bp_zero_page *zero_page(const struct vmctl_vm *vm)
 {
@@ -261,11 +79,6 @@ static const struct fake_kernel fake_defaults = {
 	.cmdline_size = 255, .pref_address = 0x1000000, .payload = 70000,
 };
 
-static uint8_t payload_byte(size_t i)
-{
-	return (uint8_t)(i * 7 + 3);
-}
-
 /* A bzImage with the given header and a recognisable payload. */
 static const char *make_kernel(const char *name, const struct fake_kernel *k)
 {
@@ -297,27 +110,13 @@ static const char *make_kernel(const char *name, const struct fake_kernel *k)
 	return path;
 }
 
-/* An initrd of @len bytes whose content depends on @seed. */
-static const char *make_initrd(const char *name, size_t len, unsigned int seed)
-{
-	uint8_t *buf = malloc(len);
-	const char *path = tmp_path(name);
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = (uint8_t)((i >> 8) ^ i ^ seed);
-	write_file(path, buf, len);
-	free(buf);
-	return path;
-}
-
 /* --- the real kernel ---------------------------------------------------- */
 
 static void real_kernel_tests(const char *kernel)
 {
 	static const char cmdline[] = "console=ttyS0 earlyprintk=serial panic=-1";
 	const size_t initrd_len = 3 * MIB + 12345;
-	const char *initrd = make_initrd("initrd-real", initrd_len, 0x5a);
+	const char *initrd = make_data_file("initrd-real", initrd_len, 0x5a);
 	struct vmctl_vm *vm = fake_vm(LINUX_MEM);
 	const struct bp_zero_page *bp = zero_page(vm);
 	struct vmctl_linux_info info;
@@ -571,7 +370,7 @@ static void real_kernel_tests(const char *kernel)
 
 	case_begin(&tc);
 	{
-		const char *big = make_initrd("initrd-big", 200 * MIB, 1);
+		const char *big = make_data_file("initrd-big", 200 * MIB, 1);
 
 		capture_stderr();
 		ret = vmctl_linux_setup_memory(vm, kernel, big, NULL, &info);
@@ -617,7 +416,7 @@ static void synthetic_kernel_tests(void)
 	struct fake_kernel k = fake_defaults;
 	const char *kernel = make_kernel("bzImage", &k);
 	const size_t initrd_len = MIB + 123;
-	const char *initrd = make_initrd("initrd", initrd_len, 7);
+	const char *initrd = make_data_file("initrd", initrd_len, 7);
 	struct vmctl_vm *vm = fake_vm(LINUX_MEM);
 	struct vmctl_linux_info info;
 	struct tcase tc;
@@ -1011,6 +810,43 @@ static void cpuid_synthetic_tests(void)
 	case_end(&tc, "cpuid: host XCR0 7: AVX kept, AVX-512 hidden, 832-byte area");
 }
 
+/* What an irqchip VM adds: the APIC and its timer, and the TSC rate. */
+static void cpuid_platform_tests(void)
+{
+	struct hvx_cpuid_entry host[64], t[HVX_MAX_CPUID_ENTRIES];
+	int nhost = host_table(synthetic_host, ARRAY_SIZE(synthetic_host), host);
+	int n = vmctl_cpuid_filter(host, nhost, synthetic_xcr0, t, ARRAY_SIZE(t));
+	int m = n > 0 ? vmctl_cpuid_platform(t, n, ARRAY_SIZE(t), 2, 2400000) : -1;
+	uint32_t r[4];
+	struct tcase tc;
+
+	case_begin(&tc);
+	check(&tc, m >= n && n > 0, "%d entries, then %d", n, m);
+	if (m > 0) {
+		guest_cpuid(t, m, 1, 0, r);
+		check(&tc, r[3] & BIT(9), "no APIC: EDX %#x", r[3]);
+		check(&tc, (r[2] & (BIT(21) | BIT(24))) == (BIT(21) | BIT(24)),
+		      "no x2APIC or TSC deadline: ECX %#x", r[2]);
+		guest_cpuid(t, m, 0, 0, r);
+		check(&tc, r[0] >= 0x15, "max basic leaf %#x hides 0x15", r[0]);
+		check(&tc, guest_cpuid(t, m, 6, 0, r), "no leaf 6");
+		check(&tc, r[0] & BIT(2), "no ARAT: leaf 6 EAX %#x", r[0]);
+		/*
+		 * Linux: tsc_khz = ECX / 1000 * EBX / EAX, the product in 32
+		 * bits (native_calibrate_tsc()).
+		 */
+		check(&tc, guest_cpuid(t, m, 0x15, 0, r), "no leaf 0x15");
+		check(&tc, r[0] && r[2] && r[2] / 1000 == HVX_APIC_TIMER_KHZ &&
+		      (uint32_t)(r[2] / 1000 * r[1]) / r[0] == 2400000,
+		      "leaf 0x15 %#x %#x %#x gives the wrong TSC rate",
+		      r[0], r[1], r[2]);
+		guest_cpuid(t, m, 0xb, 1, r);
+		check(&tc, r[0] == 6 && (r[1] & 0xffff) == 2,
+		      "core level: %u ID bits, %u processors", r[0], r[1]);
+	}
+	case_end(&tc, "cpuid: irqchip platform: APIC, x2APIC, TSC deadline, ARAT, 0x15 = 2.4 GHz, 2 cores");
+}
+
 static void cpuid_host_tests(void)
 {
 	static struct hvx_cpuid_entry host[512], t[HVX_MAX_CPUID_ENTRIES];
@@ -1035,25 +871,20 @@ static void cpuid_host_tests(void)
 int main(int argc, char **argv)
 {
 	const char *kernel = argc > 1 ? argv[1] : NULL;
-	char cmd[64];
 
 	if (argc > 2) {
 		fprintf(stderr, "usage: %s [BZIMAGE]\n", argv[0]);
 		return 2;
 	}
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 2;
-	}
+	tmpdir_create("loader-test");
 	if (kernel && *kernel)
 		real_kernel_tests(kernel);
 	else
 		skip("linux: the real kernel", "no /boot/vmlinuz-* (pass BZIMAGE)");
 	synthetic_kernel_tests();
 	cpuid_synthetic_tests();
+	cpuid_platform_tests();
 	cpuid_host_tests();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	tmpdir_remove();
 	return tap_finish();
 }

@@ -26,6 +26,8 @@ __printf(3, 4)
 void check(struct tcase *tc, bool cond, const char *fmt, ...);
 __printf(2, 3)
 void case_end(struct tcase *tc, const char *fmt, ...);
+/* A case that could not run here, reported as "ok N - name # SKIP why". */
+void skip(const char *name, const char *why);
 /* Print the "1..N" plan; returns the exit status: 1 if anything failed. */
 int tap_finish(void);
 

@@ -47,6 +47,16 @@ enum hvx_cap {
 	HVX_CAP_READONLY_MEM		= 8,
 	/* 1: HVX_MEM_LOG_DIRTY slots and HVX_GET_DIRTY_LOG. */
 	HVX_CAP_DIRTY_LOG		= 9,
+	/*
+	 * HVX_CREATE_IRQCHIP: local APICs and an IOAPIC in the module; the
+	 * value is the number of IOAPIC pins (HVX_IOAPIC_PINS).
+	 */
+	HVX_CAP_IRQCHIP			= 10,
+	/*
+	 * The TSC frequency in kHz. Guests read the host's TSC unscaled, so
+	 * this is what their CPUID leaf 0x15 should announce.
+	 */
+	HVX_CAP_TSC_KHZ			= 11,
 };
 
 /**
@@ -97,6 +107,37 @@ struct hvx_dirty_log {
 	__u32 slot;
 	__u32 flags;
 	__u64 bitmap;
+};
+
+/*
+ * The in-kernel interrupt controllers (HVX_CREATE_IRQCHIP): an xAPIC/x2APIC
+ * per vCPU at the address of its IA32_APIC_BASE (APIC ID = vCPU id), and
+ * one IOAPIC at HVX_IOAPIC_ADDR whose pins are the GSIs of HVX_IRQ_LINE.
+ */
+#define HVX_IOAPIC_ADDR		0xfec00000ull
+#define HVX_IOAPIC_PINS		24
+#define HVX_APIC_DEFAULT_ADDR	0xfee00000ull
+/*
+ * The local APIC timer's input clock (before its divide configuration),
+ * in kHz. Announce it as the crystal clock of CPUID leaf 0x15: Linux then
+ * knows both the TSC and the APIC timer rates without calibrating. It is
+ * low because Linux computes crystal kHz x TSC ratio in 32 bits.
+ */
+#define HVX_APIC_TIMER_KHZ	1000
+
+/**
+ * struct hvx_irq_line - argument of HVX_IRQ_LINE
+ * @gsi:      IOAPIC pin, 0 .. HVX_IOAPIC_PINS - 1
+ * @level:    1 asserts the line, 0 deasserts it (an edge-triggered pin
+ *            fires on 0 -> 1)
+ * @flags:    must be zero
+ * @reserved: must be zero
+ */
+struct hvx_irq_line {
+	__u32 gsi;
+	__u32 level;
+	__u32 flags;
+	__u32 reserved;
 };
 
 /* VM-wide statistics (HVX_GET_VM_STATS). */
@@ -232,7 +273,7 @@ enum hvx_exit_reason {
 	HVX_EXIT_NONE		= 0,
 	HVX_EXIT_IO		= 1,	/* port I/O: run->io */
 	HVX_EXIT_MMIO		= 2,	/* access outside guest memory: run->mmio */
-	HVX_EXIT_HLT		= 3,	/* HLT with interrupts off, or any HLT */
+	HVX_EXIT_HLT		= 3,	/* HLT, without an in-kernel irqchip */
 	HVX_EXIT_SHUTDOWN	= 4,	/* triple fault: the VM must be reset */
 	HVX_EXIT_FAIL_ENTRY	= 5,	/* VM entry refused: run->fail_entry */
 	HVX_EXIT_INTERNAL_ERROR	= 6,	/* run->internal */
@@ -305,7 +346,8 @@ struct hvx_vcpu_stats {
 	__u64 exits;		/* all VM exits */
 	__u64 exits_to_user;	/* returns to user space from HVX_RUN */
 	__u64 guest_ns;		/* time spent in guest mode */
-	__u64 reserved[5];
+	__u64 halt_ns;		/* time waiting in HLT or for SIPI (irqchip) */
+	__u64 reserved[4];
 	__u64 exit_reason[HVX_STAT_EXIT_REASONS];
 };
 
@@ -329,6 +371,9 @@ struct hvx_vcpu_stats {
 #define HVX_CREATE_VCPU		_IO(HVXIO, 0x21)
 #define HVX_GET_DIRTY_LOG	_IOW(HVXIO, 0x22, struct hvx_dirty_log)
 #define HVX_GET_VM_STATS	_IOR(HVXIO, 0x23, struct hvx_vm_stats)
+/* Before the first vCPU; arg must be 0. */
+#define HVX_CREATE_IRQCHIP	_IO(HVXIO, 0x24)
+#define HVX_IRQ_LINE		_IOW(HVXIO, 0x25, struct hvx_irq_line)
 
 /* vCPU fd. */
 #define HVX_RUN			_IO(HVXIO, 0x60)

@@ -15,6 +15,7 @@
 #ifndef VMCTL_BOOT_PARAMS_H
 #define VMCTL_BOOT_PARAMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/hvx.h>
@@ -199,5 +200,43 @@ int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
 			     struct vmctl_linux_info *info);
 void vmctl_linux_vcpu_state(const struct vmctl_linux_info *info,
 			    struct hvx_sregs *sregs, struct hvx_regs *regs);
+
+/*
+ * What loader_linux.c shares with loader_multiboot.c, whose guests get the
+ * same memory map and are entered the same way, from a GDT of flat
+ * segments.
+ *
+ * vmctl_guest_memory_map(): the map a PC's BIOS reports with INT 15h/E820,
+ * RAM [0, LINUX_LOW_RAM_END), reserved up to 1 MiB (where a PC has its
+ * EBDA, video memory and ROMs, which drivers may probe, so the kernel must
+ * not allocate there), RAM [1 MiB, @mem_size). Fills @map and returns the
+ * number of entries.
+ */
+#define VMCTL_MEMORY_MAP_ENTRIES	3
+
+unsigned int
+vmctl_guest_memory_map(uint64_t mem_size,
+		       struct bp_e820_entry map[VMCTL_MEMORY_MAP_ENTRIES]);
+/*
+ * The segment state a boot loader leaves its kernel in: CS @cs and DS, ES,
+ * FS, GS, SS @ds, all flat (base 0, limit 4 GiB), their hidden parts as if
+ * loaded from the GDT at @gdt_base (limit @gdt_limit), CS 64-bit code if
+ * @long_mode and 32-bit code otherwise. TR is a busy TSS, as VM entry wants
+ * one; there is no LDT and no IDT (interrupts stay off until the kernel
+ * loads its own). CR2 and the reserved fields are zeroed; the other
+ * control registers are left to the caller.
+ */
+void vmctl_boot_segments(struct hvx_sregs *sregs, bool long_mode,
+			 uint16_t cs, uint16_t ds, uint64_t gdt_base,
+			 uint16_t gdt_limit);
+/*
+ * The boot vCPU's registers, @vcpu_fd: read the special ones (fields the
+ * loaders have no opinion on, such as the APIC base, are kept), then
+ * write them back with the general ones. @mode names the CPU mode that
+ * HVX_SET_SREGS sets up, for its error message.
+ */
+int vmctl_boot_vcpu_get(int vcpu_fd, struct hvx_sregs *sregs);
+int vmctl_boot_vcpu_set(int vcpu_fd, const struct hvx_sregs *sregs,
+			const struct hvx_regs *regs, const char *mode);
 
 #endif /* VMCTL_BOOT_PARAMS_H */

@@ -47,7 +47,7 @@ enum { EAX, EBX, ECX, EDX };
 #define L1C_XTPR		BIT(14)
 #define L1C_PDCM		BIT(15)	/* IA32_PERF_CAPABILITIES MSR */
 #define L1C_DCA			BIT(18)
-#define L1C_X2APIC		BIT(21)	/* no local APIC at all yet */
+#define L1C_X2APIC		BIT(21)	/* set back with an irqchip */
 #define L1C_TSC_DEADLINE	BIT(24)	/* a local APIC timer mode */
 #define L1C_XSAVE		BIT(26)
 #define L1C_OSXSAVE		BIT(27)	/* mirrors CR4.OSXSAVE: dynamic */
@@ -61,7 +61,7 @@ enum { EAX, EBX, ECX, EDX };
 #define L1C_NEED_YMM		(L1C_AVX | L1C_FMA | L1C_F16C)
 
 /* Leaf 1 EDX (Table 3-11). */
-#define L1D_APIC		BIT(9)	/* hvx has no local APIC yet */
+#define L1D_APIC		BIT(9)	/* set back with an irqchip */
 #define L1D_DS			BIT(21)	/* debug store */
 #define L1D_ACPI		BIT(22)	/* thermal monitor MSRs */
 #define L1D_HTT			BIT(28)	/* one logical processor */
@@ -459,6 +459,76 @@ int vmctl_cpuid_filter(const struct hvx_cpuid_entry *host, unsigned int nhost,
 	return t.overflow ? -1 : (int)t.n;
 }
 
+static struct hvx_cpuid_entry *find(struct hvx_cpuid_entry *e, unsigned int n,
+				     uint32_t fn, uint32_t index)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].function == fn &&
+		    (!(e[i].flags & SIG) || e[i].index == index))
+			return &e[i];
+	return NULL;
+}
+
+static int put(struct hvx_cpuid_entry *e, unsigned int *n, unsigned int max,
+	       uint32_t fn, const uint32_t r[4])
+{
+	struct hvx_cpuid_entry *old = find(e, *n, fn, 0);
+
+	if (!old) {
+		if (*n == max)
+			return -1;
+		old = &e[(*n)++];
+	}
+	*old = (struct hvx_cpuid_entry) {
+		.function = fn,
+		.eax = r[EAX], .ebx = r[EBX], .ecx = r[ECX], .edx = r[EDX],
+	};
+	return 0;
+}
+
+int vmctl_cpuid_platform(struct hvx_cpuid_entry *e, unsigned int n,
+			 unsigned int max, unsigned int ncpus, uint32_t tsc_khz)
+{
+	/*
+	 * 0x15: TSC = crystal (ECX Hz) * EBX / EAX. The crystal is the APIC
+	 * timer's clock. Linux multiplies crystal kHz by EBX in 32 bits:
+	 * halve the ratio's terms until that fits.
+	 */
+	uint32_t tsc_leaf[4] = { HVX_APIC_TIMER_KHZ, tsc_khz,
+				 HVX_APIC_TIMER_KHZ * 1000, 0 };
+	/* 6: ARAT, the APIC timer runs in every C-state. */
+	const uint32_t pm_leaf[4] = { BIT(2), 0, 0, 0 };
+	struct hvx_cpuid_entry *l;
+	uint32_t fn;
+
+	while ((uint64_t)HVX_APIC_TIMER_KHZ * tsc_leaf[EBX] > UINT32_MAX) {
+		tsc_leaf[EAX] /= 2;
+		tsc_leaf[EBX] /= 2;
+	}
+	l = find(e, n, 0, 0);
+	if (!l || !(l = find(e, n, 1, 0)))
+		return -1;
+	l->edx |= L1D_APIC;
+	l->ecx |= L1C_X2APIC | L1C_TSC_DEADLINE;
+	l = find(e, n, 0, 0);
+	if (l->eax < 0x15)
+		l->eax = 0x15;
+	if (put(e, &n, max, 6, pm_leaf) ||
+	    (tsc_khz && put(e, &n, max, 0x15, tsc_leaf)))
+		return -1;
+	/* Topology: the vCPUs are the cores of one package (6 ID bits). */
+	for (fn = 0xb; fn <= 0x1f; fn += 0x1f - 0xb) {
+		l = find(e, n, fn, 1);
+		if (l) {
+			l->eax = 6;
+			l->ebx = ncpus;
+		}
+	}
+	return (int)n;
+}
+
 static int host_add(struct hvx_cpuid_entry *host, unsigned int *n,
 		    unsigned int max, uint32_t fn, uint32_t index,
 		    uint32_t flags)
@@ -541,7 +611,7 @@ static uint64_t host_xcr0(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-int vmctl_setup_cpuid(struct vmctl_vm *vm)
+int vmctl_setup_cpuid(struct vmctl_vm *vm, int vcpu_fd)
 {
 	struct hvx_cpuid_entry host[HOST_MAX_ENTRIES];
 	struct hvx_cpuid_entry table[HVX_MAX_CPUID_ENTRIES];
@@ -551,13 +621,16 @@ int vmctl_setup_cpuid(struct vmctl_vm *vm)
 	nhost = vmctl_cpuid_read_host(host, ARRAY_SIZE(host));
 	n = nhost < 0 ? -1 : vmctl_cpuid_filter(host, nhost, host_xcr0(),
 						 table, ARRAY_SIZE(table));
+	if (n >= 0 && vm->irqchip)
+		n = vmctl_cpuid_platform(table, n, ARRAY_SIZE(table),
+					 vm->nr_vcpus, vm->tsc_khz);
 	if (n < 0) {
 		fprintf(stderr, "vmctl: this CPU has more CPUID leaves than vmctl can pass on\n");
 		return -1;
 	}
 	cpuid.nent = n;
 	cpuid.entries = (uintptr_t)table;
-	if (ioctl(vm->vcpu_fd, HVX_SET_CPUID, &cpuid)) {
+	if (ioctl(vcpu_fd, HVX_SET_CPUID, &cpuid)) {
 		fprintf(stderr, "vmctl: HVX_SET_CPUID: %s\n", strerror(errno));
 		return -1;
 	}

@@ -41,14 +41,13 @@
  * 4 GiB, which would then be needed for bigger guests, is not there yet.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot_params.h"
+#include "image_file.h"
 #include "vm.h"
 
 #define MIB			(1ULL << 20)
@@ -69,10 +68,14 @@
 #define EFER_LME		(1ULL << 8)
 #define EFER_LMA		(1ULL << 10)
 
-/* Segment types (SDM Vol. 3A 3.4.5.1), accessed bit set as VM entry wants. */
+/*
+ * Segment types (SDM Vol. 3A 3.4.5.1), accessed bit set as VM entry wants.
+ * A busy TSS is type 11 both in 32-bit mode and, as a 64-bit TSS, in long
+ * mode (3.5).
+ */
 #define SEG_TYPE_CODE_RX_A	11
 #define SEG_TYPE_DATA_RW_A	3
-#define SEG_TYPE_TSS64_BUSY	11
+#define SEG_TYPE_TSS_BUSY	11
 
 static uint64_t mib_up(uint64_t bytes)
 {
@@ -82,48 +85,6 @@ static uint64_t mib_up(uint64_t bytes)
 static void put64(struct vmctl_vm *vm, uint64_t gpa, uint64_t val)
 {
 	memcpy(vm->mem + gpa, &val, sizeof(val));
-}
-
-/* pread() all of @len bytes, as files and pipes may return fewer. */
-static int read_at(int fd, void *buf, uint64_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len > (1 << 30) ? (1 << 30) : len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (!n)
-				errno = EIO;	/* the file shrank under us */
-			return -1;
-		}
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static int open_file(const char *path, uint64_t *size)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &st)) {
-		fprintf(stderr, "vmctl: %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, "vmctl: %s: not a regular file\n", path);
-		close(fd);
-		return -1;
-	}
-	*size = st.st_size;
-	return fd;
 }
 
 /*
@@ -272,12 +233,23 @@ static void write_gdt_and_page_tables(struct vmctl_vm *vm)
 		      (i << 21) | PTE_PRESENT | PTE_WRITE | PTE_LARGE);
 }
 
-static void add_e820(struct bp_zero_page *bp, uint64_t addr, uint64_t size,
-		     uint32_t type)
+unsigned int
+vmctl_guest_memory_map(uint64_t mem_size,
+		       struct bp_e820_entry map[VMCTL_MEMORY_MAP_ENTRIES])
 {
-	struct bp_e820_entry e = { .addr = addr, .size = size, .type = type };
-
-	memcpy(&bp->e820_table[bp->e820_entries++], &e, sizeof(e));
+	map[0] = (struct bp_e820_entry) {
+		.addr = 0, .size = LINUX_LOW_RAM_END, .type = BP_E820_RAM,
+	};
+	map[1] = (struct bp_e820_entry) {
+		.addr = LINUX_LOW_RAM_END,
+		.size = LINUX_KERNEL_ADDR - LINUX_LOW_RAM_END,
+		.type = BP_E820_RESERVED,
+	};
+	map[2] = (struct bp_e820_entry) {
+		.addr = LINUX_KERNEL_ADDR, .size = mem_size - LINUX_KERNEL_ADDR,
+		.type = BP_E820_RAM,
+	};
+	return VMCTL_MEMORY_MAP_ENTRIES;
 }
 
 int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
@@ -300,14 +272,13 @@ int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
 		return -1;
 	}
 
-	fd = open_file(kernel, &kernel_file_size);
+	fd = vmctl_image_open(kernel, &kernel_file_size);
 	if (fd < 0)
 		return -1;
-	if (read_at(fd, head, kernel_file_size < sizeof(head) ?
-		    kernel_file_size : sizeof(head), 0)) {
-		fprintf(stderr, "vmctl: %s: %s\n", kernel, strerror(errno));
+	if (vmctl_image_read_at(fd, kernel, head,
+				kernel_file_size < sizeof(head) ?
+				kernel_file_size : sizeof(head), 0))
 		goto fail;
-	}
 	if (parse_header(kernel, head, kernel_file_size, &hdr, &hdr_end))
 		goto fail;
 	setup_size = (hdr.setup_sects + 1ULL) * 512;
@@ -339,7 +310,7 @@ int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
 		goto fail;
 	}
 	if (initrd) {
-		initrd_fd = open_file(initrd, &initrd_size);
+		initrd_fd = vmctl_image_open(initrd, &initrd_size);
 		if (initrd_fd < 0)
 			goto fail;
 		if (!initrd_size) {
@@ -352,16 +323,13 @@ int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
 	}
 
 	/* Everything fits: fill guest memory. */
-	if (read_at(fd, vm->mem + LINUX_KERNEL_ADDR, info->kernel_size,
-		    setup_size)) {
-		fprintf(stderr, "vmctl: %s: %s\n", kernel, strerror(errno));
+	if (vmctl_image_read_at(fd, kernel, vm->mem + LINUX_KERNEL_ADDR,
+				info->kernel_size, setup_size))
 		goto fail;
-	}
 	if (initrd_fd >= 0) {
-		if (read_at(initrd_fd, vm->mem + initrd_addr, initrd_size, 0)) {
-			fprintf(stderr, "vmctl: %s: %s\n", initrd, strerror(errno));
+		if (vmctl_image_read_at(initrd_fd, initrd, vm->mem + initrd_addr,
+					initrd_size, 0))
 			goto fail;
-		}
 		close(initrd_fd);
 		initrd_fd = -1;
 		info->initrd_addr = initrd_addr;
@@ -396,16 +364,8 @@ int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
 	bp->hdr.ramdisk_image = initrd_addr;
 	bp->hdr.ramdisk_size = initrd_size;
 
-	/*
-	 * The memory map a BIOS would report with INT 15h/E820: no RAM where
-	 * a PC has its EBDA, video memory and ROMs (0x9fc00-0xfffff), so that
-	 * the kernel does not allocate from what drivers think are devices.
-	 */
-	add_e820(bp, 0, LINUX_LOW_RAM_END, BP_E820_RAM);
-	add_e820(bp, LINUX_LOW_RAM_END, LINUX_KERNEL_ADDR - LINUX_LOW_RAM_END,
-		 BP_E820_RESERVED);
-	add_e820(bp, LINUX_KERNEL_ADDR, vm->mem_size - LINUX_KERNEL_ADDR,
-		 BP_E820_RAM);
+	/* The memory map a BIOS would report with INT 15h/E820. */
+	bp->e820_entries = vmctl_guest_memory_map(vm->mem_size, bp->e820_table);
 
 	write_gdt_and_page_tables(vm);
 	return 0;
@@ -414,6 +374,41 @@ fail:
 		close(initrd_fd);
 	close(fd);
 	return -1;
+}
+
+void vmctl_boot_segments(struct hvx_sregs *sregs, bool long_mode,
+			 uint16_t cs, uint16_t ds, uint64_t gdt_base,
+			 uint16_t gdt_limit)
+{
+	/* 64-bit code has L set, and then D must be 0. */
+	const struct hvx_segment code = {
+		.selector = cs, .base = 0, .limit = 0xffffffff,
+		.type = SEG_TYPE_CODE_RX_A, .s = 1, .present = 1,
+		.l = long_mode, .db = !long_mode, .g = 1,
+	};
+	const struct hvx_segment data = {
+		.selector = ds, .base = 0, .limit = 0xffffffff,
+		.type = SEG_TYPE_DATA_RW_A, .s = 1, .present = 1,
+		.db = 1, .g = 1,
+	};
+	/* VM entry wants a usable TR even though no TSS exists yet. */
+	const struct hvx_segment tr = {
+		.selector = 0, .base = 0, .limit = 0x67,
+		.type = SEG_TYPE_TSS_BUSY, .s = 0, .present = 1,
+	};
+	const struct hvx_segment ldt = { .unusable = 1 };
+
+	sregs->cs = code;
+	sregs->ds = sregs->es = sregs->ss = data;
+	sregs->fs = sregs->gs = data;
+	sregs->tr = tr;
+	sregs->ldt = ldt;
+	memset(&sregs->gdt, 0, sizeof(sregs->gdt));
+	sregs->gdt.base = gdt_base;
+	sregs->gdt.limit = gdt_limit;
+	memset(&sregs->idt, 0, sizeof(sregs->idt));
+	sregs->cr2 = 0;
+	memset(sregs->reserved, 0, sizeof(sregs->reserved));
 }
 
 void vmctl_linux_vcpu_state(const struct vmctl_linux_info *info,
@@ -425,47 +420,44 @@ void vmctl_linux_vcpu_state(const struct vmctl_linux_info *info,
 	 * ES, SS must be __BOOT_DS; interrupt must be disabled; %rsi must
 	 * hold the base address of the struct boot_params." The hidden parts
 	 * of the segment registers match the GDT entries, as if the loader
-	 * had loaded them from there.
+	 * had loaded them from there. No IDT: startup_64 loads its own.
 	 */
-	const struct hvx_segment code = {
-		.selector = LINUX_BOOT_CS, .base = 0, .limit = 0xffffffff,
-		.type = SEG_TYPE_CODE_RX_A, .s = 1, .present = 1,
-		.l = 1, .db = 0, .g = 1,
-	};
-	const struct hvx_segment data = {
-		.selector = LINUX_BOOT_DS, .base = 0, .limit = 0xffffffff,
-		.type = SEG_TYPE_DATA_RW_A, .s = 1, .present = 1,
-		.db = 1, .g = 1,
-	};
-	/* VM entry wants a usable TR even though no TSS exists yet. */
-	const struct hvx_segment tr = {
-		.selector = 0, .base = 0, .limit = 0x67,
-		.type = SEG_TYPE_TSS64_BUSY, .s = 0, .present = 1,
-	};
-	const struct hvx_segment ldt = { .unusable = 1 };
-
-	sregs->cs = code;
-	sregs->ds = sregs->es = sregs->ss = data;
-	sregs->fs = sregs->gs = data;
-	sregs->tr = tr;
-	sregs->ldt = ldt;
-	memset(&sregs->gdt, 0, sizeof(sregs->gdt));
-	sregs->gdt.base = LINUX_GDT_ADDR;
-	sregs->gdt.limit = LINUX_GDT_LIMIT;
-	/* No IDT: interrupts are off and startup_64 loads its own. */
-	memset(&sregs->idt, 0, sizeof(sregs->idt));
+	vmctl_boot_segments(sregs, true, LINUX_BOOT_CS, LINUX_BOOT_DS,
+			    LINUX_GDT_ADDR, LINUX_GDT_LIMIT);
 	sregs->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
-	sregs->cr2 = 0;
 	sregs->cr3 = LINUX_PML4_ADDR;
 	sregs->cr4 = CR4_PAE;
 	sregs->efer = EFER_LME | EFER_LMA;
-	memset(sregs->reserved, 0, sizeof(sregs->reserved));
 
 	memset(regs, 0, sizeof(*regs));
 	regs->rip = info->entry;
 	regs->rsi = info->zero_page;
 	regs->rsp = LINUX_STACK_TOP;
 	regs->rflags = 2;	/* bit 1 is always set; IF clear */
+}
+
+int vmctl_boot_vcpu_get(int vcpu_fd, struct hvx_sregs *sregs)
+{
+	if (ioctl(vcpu_fd, HVX_GET_SREGS, sregs)) {
+		fprintf(stderr, "vmctl: HVX_GET_SREGS: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vmctl_boot_vcpu_set(int vcpu_fd, const struct hvx_sregs *sregs,
+			const struct hvx_regs *regs, const char *mode)
+{
+	if (ioctl(vcpu_fd, HVX_SET_SREGS, sregs)) {
+		fprintf(stderr, "vmctl: HVX_SET_SREGS (%s): %s\n", mode,
+			strerror(errno));
+		return -1;
+	}
+	if (ioctl(vcpu_fd, HVX_SET_REGS, regs)) {
+		fprintf(stderr, "vmctl: HVX_SET_REGS: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int vmctl_load_linux(struct vmctl_vm *vm, const char *kernel,
@@ -475,21 +467,9 @@ int vmctl_load_linux(struct vmctl_vm *vm, const char *kernel,
 	struct hvx_sregs sregs;
 	struct hvx_regs regs;
 
-	if (vmctl_linux_setup_memory(vm, kernel, initrd, cmdline, &info))
+	if (vmctl_linux_setup_memory(vm, kernel, initrd, cmdline, &info) ||
+	    vmctl_boot_vcpu_get(vm->vcpu_fd, &sregs))
 		return -1;
-	if (ioctl(vm->vcpu_fd, HVX_GET_SREGS, &sregs)) {
-		fprintf(stderr, "vmctl: HVX_GET_SREGS: %s\n", strerror(errno));
-		return -1;
-	}
 	vmctl_linux_vcpu_state(&info, &sregs, &regs);
-	if (ioctl(vm->vcpu_fd, HVX_SET_SREGS, &sregs)) {
-		fprintf(stderr, "vmctl: HVX_SET_SREGS (64-bit mode): %s\n",
-			strerror(errno));
-		return -1;
-	}
-	if (ioctl(vm->vcpu_fd, HVX_SET_REGS, &regs)) {
-		fprintf(stderr, "vmctl: HVX_SET_REGS: %s\n", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return vmctl_boot_vcpu_set(vm->vcpu_fd, &sregs, &regs, "64-bit mode");
 }

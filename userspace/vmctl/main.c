@@ -14,6 +14,9 @@
 static const struct vmctl_cmd *const commands[] = {
 	&vmctl_cmd_host,
 	&vmctl_cmd_run,
+	&vmctl_cmd_list,
+	&vmctl_cmd_info,
+	&vmctl_cmd_stop,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A VM as vmctl drives it: guest memory, one vCPU, and the port-I/O
- * devices that answer its exits.
+ * A VM as vmctl drives it: guest memory, its vCPUs (a thread each), and
+ * the port-I/O devices that answer their exits.
  */
 #ifndef VMCTL_VM_H
 #define VMCTL_VM_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -27,35 +30,71 @@ struct vmctl_pio_dev {
 
 #define VMCTL_MAX_PIO_DEVS	8
 
+struct vmctl_vcpu {
+	struct vmctl_vm *vm;
+	unsigned int id;
+	int fd;
+	struct hvx_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+/* How a run ended; the first reason recorded wins. */
+enum vmctl_stop {
+	VMCTL_STOP_NONE,
+	VMCTL_STOP_HALT,	/* the guest halted (no irqchip: raw images) */
+	VMCTL_STOP_SHUTDOWN,	/* triple fault */
+	VMCTL_STOP_ERROR,	/* hvx reported an error; see the message */
+	VMCTL_STOP_SIGNAL,	/* SIGINT or SIGTERM */
+	VMCTL_STOP_TIMEOUT,	/* vmctl_vm_run()'s timeout expired */
+	VMCTL_STOP_POWEROFF,	/* the guest powered off (ACPI S5) */
+	VMCTL_STOP_RESET,	/* the guest asked for a reset (reboot) */
+	VMCTL_STOP_QUIT,	/* the console's escape, or vmctl stop --force */
+};
+
 struct vmctl_vm {
-	int sys_fd, fd, vcpu_fd;
+	int sys_fd, fd;
+	unsigned int nr_vcpus;
+	struct vmctl_vcpu vcpus[HVX_MAX_VCPUS];
+	/* The boot vCPU's, for the loaders. */
+	int vcpu_fd;
 	struct hvx_run *run;
 	size_t run_size;
+	bool irqchip;		/* in-kernel APICs: Linux and multiboot guests */
+	uint32_t tsc_khz;
 	uint8_t *mem;
 	uint64_t mem_size;
 	struct vmctl_pio_dev pio[VMCTL_MAX_PIO_DEVS];
 	int nr_pio;
+	_Atomic int stop;	/* enum vmctl_stop */
+	pthread_t main_thread;	/* in vmctl_vm_run(), while running */
+	_Atomic bool running;
 };
 
-/* How a run ended. */
-enum vmctl_stop {
-	VMCTL_STOP_HALT,	/* the guest halted */
-	VMCTL_STOP_SHUTDOWN,	/* triple fault */
-	VMCTL_STOP_ERROR,	/* hvx reported an error; see the message */
-	VMCTL_STOP_SIGNAL,	/* interrupted by a signal */
-};
-
-int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes);
+/*
+ * A VM with @mem_bytes of RAM at guest-physical 0 and @nr_vcpus vCPUs;
+ * with @irqchip, the module's APICs and IOAPIC (more than one vCPU needs
+ * them). Messages on stderr say what failed.
+ */
+int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
+		    unsigned int nr_vcpus, bool irqchip);
 void vmctl_vm_destroy(struct vmctl_vm *vm);
 int vmctl_vm_add_pio(struct vmctl_vm *vm, const struct vmctl_pio_dev *dev);
-enum vmctl_stop vmctl_vm_run(struct vmctl_vm *vm);
+/* Drive IOAPIC pin @gsi of the in-kernel irqchip to @level (0 or 1). */
+int vmctl_vm_irq_line(struct vmctl_vm *vm, unsigned int gsi, int level);
+/*
+ * Run every vCPU on a thread of its own until the VM stops: the guest
+ * halts (no irqchip), powers off, resets or crashes, SIGINT/SIGTERM come,
+ * @timeout_s passes (0: never), or vmctl_vm_stop() is called.
+ */
+enum vmctl_stop vmctl_vm_run(struct vmctl_vm *vm, unsigned int timeout_s);
+/* Ask the VM to stop for @why; from any thread, not from signal handlers. */
+void vmctl_vm_stop(struct vmctl_vm *vm, enum vmctl_stop why);
 void vmctl_vm_print_stats(struct vmctl_vm *vm, FILE *out);
 
 /* loader_raw.c: a flat binary, entered in real mode at @addr. */
 int vmctl_load_raw(struct vmctl_vm *vm, const char *path, uint64_t addr);
 
-/* dev_serial.c: COM1, an 8250/16550 transmitter writing to @fd. */
-void vmctl_serial_attach(struct vmctl_vm *vm, int fd);
 
 /*
  * loader_linux.c: a Linux bzImage (boot protocol 2.12+, XLF_KERNEL_64),
@@ -67,8 +106,19 @@ void vmctl_serial_attach(struct vmctl_vm *vm, int fd);
 int vmctl_load_linux(struct vmctl_vm *vm, const char *kernel,
 		     const char *initrd, const char *cmdline);
 
-/* cpuid.c: HVX_SET_CPUID with the host's CPUID minus what hvx lacks. */
-int vmctl_setup_cpuid(struct vmctl_vm *vm);
+/*
+ * cpuid.c: HVX_SET_CPUID on @vcpu_fd with the host's CPUID minus what hvx
+ * lacks, plus the platform of an irqchip VM (see vmctl_cpuid_platform).
+ */
+int vmctl_setup_cpuid(struct vmctl_vm *vm, int vcpu_fd);
+/*
+ * Add what an irqchip VM has to a filtered table of @n entries (room for
+ * @max): local APIC, x2APIC, TSC deadline, ARAT, the TSC frequency in
+ * leaf 0x15, @ncpus cores in one package. New count, or -1.
+ */
+int vmctl_cpuid_platform(struct hvx_cpuid_entry *e, unsigned int n,
+			 unsigned int max, unsigned int ncpus,
+			 uint32_t tsc_khz);
 /* The host's CPUID leaves and their sub-leaves; count, or -1 if @max is short. */
 int vmctl_cpuid_read_host(struct hvx_cpuid_entry *host, unsigned int max);
 /*

@@ -8,7 +8,7 @@ enum {
 	VMCTL_ERR = 1,		/* the operation failed */
 	VMCTL_USAGE = 2,	/* bad command line */
 	VMCTL_NO_HVX = 3,	/* /dev/hvx missing or not usable */
-	VMCTL_TIMEOUT = 4,	/* vmctl run --timeout expired */
+	VMCTL_TIMEOUT = 4,	/* run --timeout expired; stop: the VM outlived a hard stop */
 };
 
 struct vmctl_cmd {
@@ -20,6 +20,9 @@ struct vmctl_cmd {
 
 extern const struct vmctl_cmd vmctl_cmd_host;
 extern const struct vmctl_cmd vmctl_cmd_run;
+extern const struct vmctl_cmd vmctl_cmd_list;
+extern const struct vmctl_cmd vmctl_cmd_info;
+extern const struct vmctl_cmd vmctl_cmd_stop;
 
 /* Open /dev/hvx, explaining what to fix on failure; fd or -VMCTL_NO_HVX. */
 int vmctl_open_hvx(void);

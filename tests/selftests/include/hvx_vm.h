@@ -302,6 +302,13 @@ void vcpu_setup_long_mode(struct hvx_vcpu *vcpu, void *guest_fn,
 void vcpu_setup_real_mode(struct hvx_vcpu *vcpu, uint16_t cs, uint16_t ip);
 void vcpu_setup_protected_mode(struct hvx_vcpu *vcpu, uint32_t entry_gpa);
 
+/*
+ * Point IDT vector @vector at @handler (an interrupt gate on the vCPU's
+ * own stack, not IST1, so that handlers may nest), for interrupt tests:
+ * the handler is this binary's code and ends in IRETQ.
+ */
+void vm_set_idt_handler(struct hvx_vm *vm, uint8_t vector, void *handler);
+
 /* GPA of the top of vCPU @id's main stack (16-byte aligned). */
 uint64_t vcpu_stack_top(struct hvx_vm *vm, uint32_t id);
 

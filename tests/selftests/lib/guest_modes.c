@@ -165,6 +165,21 @@ uint64_t vcpu_stack_top(struct hvx_vm *vm, uint32_t id)
 	       HVX_SYS_STACK_SIZE;
 }
 
+static void sys_setup(struct hvx_vm *vm);
+
+void vm_set_idt_handler(struct hvx_vm *vm, uint8_t vector, void *handler)
+{
+	struct idt_gate *idt;
+	uint64_t h = (uint64_t)(uintptr_t)handler;
+
+	sys_setup(vm);
+	idt = vm_gpa_to_hva(vm, vm->sys_gpa + HVX_SYS_IDT);
+	idt[vector].offset0 = h & 0xffff;
+	idt[vector].offset1 = (h >> 16) & 0xffff;
+	idt[vector].offset2 = h >> 32;
+	idt[vector].ist = 0;
+}
+
 /* Write the system region, once per VM. */
 static void sys_setup(struct hvx_vm *vm)
 {

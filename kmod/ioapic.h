@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VM's IOAPIC (82093AA): HVX_IOAPIC_PINS pins, each a GSI, routed to
+ * the local APICs by its redirection entry. User space drives the pins
+ * with HVX_IRQ_LINE; the guest programs the entries through the
+ * IOREGSEL/IOWIN window at HVX_IOAPIC_ADDR.
+ */
+#ifndef HVX_IOAPIC_H
+#define HVX_IOAPIC_H
+
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/hvx.h>
+
+struct hvx_vm;
+
+struct hvx_ioapic {
+	spinlock_t lock;		/* before vm->irq_lock */
+	u32 ioregsel;
+	u32 id;
+	u64 redir[HVX_IOAPIC_PINS];
+	unsigned long lines;		/* pin levels as last driven */
+};
+
+int hvx_ioapic_create(struct hvx_vm *vm);
+void hvx_ioapic_free(struct hvx_vm *vm);
+int hvx_ioapic_set_line(struct hvx_vm *vm, u32 gsi, bool level);
+/* A local APIC's EOI for a level-triggered @vector. */
+void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector);
+/* Accesses to the register window: true if @gpa is the IOAPIC's. */
+bool hvx_ioapic_mmio(struct hvx_vm *vm, u64 gpa, bool write, void *data,
+		     unsigned int len);
+
+#endif /* HVX_IOAPIC_H */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The local APIC of a vCPU, emulated in the module: xAPIC (MMIO at the
+ * page of IA32_APIC_BASE) and x2APIC (MSRs 0x800-0x8ff), the timer in
+ * one-shot, periodic and TSC-deadline modes, IPIs, INIT and SIPI.
+ *
+ * Concurrency: the IRR and the pending INIT/SIPI/NMI events are set from
+ * any context (other vCPUs, the IOAPIC, the timer's hrtimer) with atomic
+ * bit operations, then the vCPU is kicked. Everything else is touched by
+ * the vCPU's own thread only, under vcpu->mutex.
+ */
+#ifndef HVX_LAPIC_H
+#define HVX_LAPIC_H
+
+#include <linux/bitmap.h>
+#include <linux/hrtimer.h>
+#include <linux/types.h>
+
+struct hvx_vcpu;
+struct hvx_vm;
+
+#define HVX_APIC_REGS		64	/* 16-byte registers in the 4 KiB page */
+
+/* Events for the vCPU's own thread, in hvx_lapic.events. */
+enum {
+	HVX_APIC_EV_INIT,
+	HVX_APIC_EV_SIPI,
+	HVX_APIC_EV_NMI,
+};
+
+struct hvx_lapic {
+	struct hvx_vcpu *vcpu;
+	u64 base;			/* IA32_APIC_BASE */
+	u32 regs[HVX_APIC_REGS];	/* by offset >> 4; IRR/ISR/TMR apart */
+	DECLARE_BITMAP(irr, 256);
+	DECLARE_BITMAP(isr, 256);
+	DECLARE_BITMAP(tmr, 256);
+	unsigned long events;
+	u8 sipi_vector;
+
+	struct hrtimer timer;
+	u64 period_ns;			/* periodic mode; 0 otherwise */
+	u64 tsc_deadline;
+};
+
+/* An interrupt message, as the IOAPIC or an ICR write describes it. */
+struct hvx_apic_irq {
+	u32 dest;
+	u8 vector;
+	u8 delivery_mode;		/* APIC_DM_* >> 8 */
+	bool logical;
+	bool level;			/* level-triggered: TMR set, EOI to IOAPIC */
+	u8 shorthand;			/* APIC_DEST_* >> 18 */
+	bool x2apic_dest;		/* 32-bit destination (x2APIC ICR) */
+};
+
+int hvx_lapic_create(struct hvx_vcpu *vcpu);
+void hvx_lapic_free(struct hvx_vcpu *vcpu);
+void hvx_lapic_reset(struct hvx_lapic *apic, bool init);
+
+/* xAPIC page accesses: true if @gpa is this vCPU's APIC page. */
+bool hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write, void *data,
+		    unsigned int len);
+/* MSRs: IA32_APIC_BASE, TSC_DEADLINE, x2APIC; 1 = not ours, <0 = #GP. */
+int hvx_lapic_msr_read(struct hvx_vcpu *vcpu, u32 index, u64 *value);
+int hvx_lapic_msr_write(struct hvx_vcpu *vcpu, u32 index, u64 value);
+u8 hvx_lapic_get_cr8(struct hvx_lapic *apic);
+void hvx_lapic_set_cr8(struct hvx_lapic *apic, u8 cr8);
+
+/* The vector to deliver now (IRR above the processor priority), or -1. */
+int hvx_lapic_pending_vector(struct hvx_lapic *apic);
+/* The CPU took @vector: IRR -> ISR. */
+void hvx_lapic_accept(struct hvx_lapic *apic, int vector);
+
+/* Deliver a fixed interrupt or an event to one APIC and kick its vCPU. */
+void hvx_lapic_set_irq(struct hvx_lapic *apic, const struct hvx_apic_irq *irq);
+/* Deliver @irq to every APIC of @vm it addresses; @src sends an IPI. */
+void hvx_apic_deliver(struct hvx_vm *vm, struct hvx_lapic *src,
+		      const struct hvx_apic_irq *irq);
+
+#endif /* HVX_LAPIC_H */

@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The in-kernel interrupt controllers (HVX_CREATE_IRQCHIP): the local
+ * APIC timer in its three modes waking a halted vCPU, xAPIC and x2APIC
+ * register access and self-IPIs, IOAPIC edge- and level-triggered pins
+ * driven by HVX_IRQ_LINE (Remote IRR, EOI, re-delivery), INIT-SIPI
+ * starting a second vCPU, and HLT with interrupts off sleeping in the
+ * kernel until a signal. Guests count interrupts in small IDT handlers
+ * written in assembly below and report through ucalls.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/hvx.h>
+
+#include "kselftest_harness.h"
+#include "hvx_util.h"
+#include "hvx_vm.h"
+#include "ucall.h"
+
+#define APIC_GPA		0xfee00000ull
+#define APIC_ID			0x020
+#define APIC_LVR		0x030
+#define APIC_TPR		0x080
+#define APIC_EOI		0x0b0
+#define APIC_SVR		0x0f0
+#define APIC_ISR		0x100
+#define APIC_IRR		0x200
+#define APIC_ICR		0x300
+#define APIC_ICR2		0x310
+#define APIC_LVTT		0x320
+#define APIC_TMICT		0x380
+#define APIC_TMCCT		0x390
+#define APIC_TDCR		0x3e0
+#define LVTT_PERIODIC		(1u << 17)
+#define LVTT_TSC_DEADLINE	(2u << 17)
+#define LVT_MASKED		(1u << 16)
+
+#define MSR_APIC_BASE		0x1b
+#define MSR_TSC_DEADLINE	0x6e0
+#define MSR_X2APIC(reg)		(0x800 + ((reg) >> 4))
+#define APIC_BASE_X2APIC	(1ull << 10)
+
+#define IOAPIC_GPA		0xfec00000ull
+#define REDIR_LEVEL		(1u << 15)
+#define REDIR_REMOTE_IRR	(1u << 14)
+#define REDIR_MASKED		(1u << 16)
+
+#define VEC_TIMER		0x40
+#define VEC_SELF		0x43
+#define VEC_EDGE		0x45
+#define VEC_LEVEL		0x46
+#define PIN_EDGE		4
+#define PIN_LEVEL		9
+
+#define AP_CODE_GPA		0x10000ull	/* SIPI vector 0x10 */
+#define AP_PORT			0x80
+
+/* ---- Guest side --------------------------------------------------------- */
+
+volatile uint64_t irq_count;
+
+/*
+ * Interrupt handlers: count, then EOI through the xAPIC page, the x2APIC
+ * MSR, or not at all (the level-triggered test sends the EOI itself).
+ */
+extern char isr_xapic_eoi[], isr_x2apic_eoi[], isr_no_eoi[];
+asm(".pushsection .text\n"
+    ".globl isr_xapic_eoi\n"
+    "isr_xapic_eoi:\n"
+    "	push %rax\n"
+    "	lock incq irq_count(%rip)\n"
+    "	movl $0xfee000b0, %eax\n"
+    "	movl $0, (%rax)\n"
+    "	pop %rax\n"
+    "	iretq\n"
+    ".globl isr_x2apic_eoi\n"
+    "isr_x2apic_eoi:\n"
+    "	push %rax\n"
+    "	push %rcx\n"
+    "	push %rdx\n"
+    "	lock incq irq_count(%rip)\n"
+    "	movl $0x80b, %ecx\n"
+    "	xorl %eax, %eax\n"
+    "	xorl %edx, %edx\n"
+    "	wrmsr\n"
+    "	pop %rdx\n"
+    "	pop %rcx\n"
+    "	pop %rax\n"
+    "	iretq\n"
+    ".globl isr_no_eoi\n"
+    "isr_no_eoi:\n"
+    "	lock incq irq_count(%rip)\n"
+    "	iretq\n"
+    ".popsection\n");
+
+static uint32_t __guest_code apic_read(uint32_t reg)
+{
+	return *(volatile uint32_t *)(APIC_GPA + reg);
+}
+
+static void __guest_code apic_write(uint32_t reg, uint32_t val)
+{
+	*(volatile uint32_t *)(APIC_GPA + reg) = val;
+}
+
+static uint32_t __guest_code ioapic_read(uint32_t reg)
+{
+	*(volatile uint32_t *)IOAPIC_GPA = reg;
+	return *(volatile uint32_t *)(IOAPIC_GPA + 0x10);
+}
+
+static void __guest_code ioapic_write(uint32_t reg, uint32_t val)
+{
+	*(volatile uint32_t *)IOAPIC_GPA = reg;
+	*(volatile uint32_t *)(IOAPIC_GPA + 0x10) = val;
+}
+
+static uint64_t __guest_code rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void __guest_code wrmsr(uint32_t msr, uint64_t val)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
+		     "d"((uint32_t)(val >> 32)) : "memory");
+}
+
+static uint64_t __guest_code rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Halt with interrupts on until @n interrupts have been counted. */
+static void __guest_code wait_irqs(uint64_t n)
+{
+	while (irq_count < n)
+		asm volatile("sti; hlt; cli" : : : "memory");
+}
+
+/* The ISR bit of @vector, as the APIC shows it. */
+static bool __guest_code in_service(uint8_t vector)
+{
+	return apic_read(APIC_ISR + (vector / 32) * 0x10) &
+	       (1u << (vector % 32));
+}
+
+static void __guest_code guest_timer_oneshot(uint64_t arg)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_TDCR, 0xb);			/* divide by 1 */
+	apic_write(APIC_LVTT, VEC_TIMER);		/* one-shot */
+	apic_write(APIC_TMICT, 2 * HVX_APIC_TIMER_KHZ);	/* 2 ms */
+	GUEST_ASSERT(apic_read(APIC_TMCCT) <= 2 * HVX_APIC_TIMER_KHZ);
+	wait_irqs(1);
+	GUEST_ASSERT_EQ(apic_read(APIC_TMCCT), 0);
+	GUEST_ASSERT(!in_service(VEC_TIMER));
+	/* A one-shot timer fires once. */
+	for (volatile int i = 0; i < 100000; i++)
+		;
+	GUEST_ASSERT_EQ(irq_count, 1);
+	GUEST_DONE();
+}
+
+/* @arg: TSC ticks per millisecond. */
+static void __guest_code guest_timer_periodic(uint64_t tsc_per_ms)
+{
+	uint64_t start;
+
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_TDCR, 0xb);
+	apic_write(APIC_LVTT, VEC_TIMER | LVTT_PERIODIC);
+	start = rdtsc();
+	apic_write(APIC_TMICT, HVX_APIC_TIMER_KHZ / 2);	/* 0.5 ms */
+	wait_irqs(5);
+	apic_write(APIC_LVTT, VEC_TIMER | LVT_MASKED);
+	/* Five periods cannot end before 2.5 ms. */
+	GUEST_SYNC_ARGS(1, rdtsc() - start, tsc_per_ms * 5 / 2, 0);
+	GUEST_DONE();
+}
+
+static void __guest_code guest_timer_deadline(uint64_t tsc_per_ms)
+{
+	uint64_t deadline;
+
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_LVTT, VEC_TIMER | LVTT_TSC_DEADLINE);
+	deadline = rdtsc() + 2 * tsc_per_ms;
+	wrmsr(MSR_TSC_DEADLINE, deadline);
+	GUEST_ASSERT_EQ(rdmsr(MSR_TSC_DEADLINE), deadline);
+	wait_irqs(1);
+	GUEST_ASSERT(rdtsc() >= deadline);
+	/* The MSR reads 0 once the timer has fired. */
+	GUEST_ASSERT_EQ(rdmsr(MSR_TSC_DEADLINE), 0);
+	/* A deadline in the past fires at once. */
+	wrmsr(MSR_TSC_DEADLINE, 1);
+	wait_irqs(2);
+	GUEST_DONE();
+}
+
+static void __guest_code guest_xapic_regs(uint64_t arg)
+{
+	GUEST_ASSERT_EQ(apic_read(APIC_ID), 0);
+	GUEST_ASSERT_EQ(apic_read(APIC_LVR) & 0xff, 0x14);
+	GUEST_ASSERT_EQ(rdmsr(MSR_APIC_BASE) & ~0xfffull, APIC_GPA);
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_TPR, 0x50);
+	/* A self-IPI below the task priority waits in IRR... */
+	apic_write(APIC_ICR, 0x40000 | VEC_SELF);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 0);
+	GUEST_ASSERT(apic_read(APIC_IRR + 0x20) & (1u << (VEC_SELF % 32)));
+	/* ...and comes in when the priority drops (CR8 is the TPR). */
+	asm volatile("mov %0, %%cr8" : : "r"(0ull));
+	GUEST_ASSERT_EQ(apic_read(APIC_TPR), 0);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 1);
+	GUEST_DONE();
+}
+
+static void __guest_code guest_x2apic(uint64_t arg)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2APIC);
+	GUEST_ASSERT_EQ(rdmsr(MSR_X2APIC(APIC_ID)), 0);
+	GUEST_ASSERT_EQ(rdmsr(MSR_X2APIC(APIC_LVR)) & 0xff, 0x14);
+	/* The logical ID is fixed: cluster 0, bit 0. */
+	GUEST_ASSERT_EQ(rdmsr(MSR_X2APIC(0x0d0)), 1);
+	wrmsr(MSR_X2APIC(APIC_SVR), 0x1ff);
+	wrmsr(0x83f, VEC_SELF);				/* SELF IPI */
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 1);
+	wrmsr(MSR_X2APIC(APIC_ICR), 0x40000 | VEC_SELF);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 2);
+	/* In x2APIC mode the MMIO page is no APIC: this goes to user space. */
+	GUEST_SYNC_ARGS(1, apic_read(APIC_ID), 0, 0);
+	GUEST_DONE();
+}
+
+static void __guest_code guest_ioapic_edge(uint64_t arg)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	GUEST_ASSERT_EQ(ioapic_read(1) & 0xff, 0x11);
+	GUEST_ASSERT_EQ((ioapic_read(1) >> 16) & 0xff, HVX_IOAPIC_PINS - 1);
+	GUEST_ASSERT(ioapic_read(0x10 + 2 * PIN_EDGE) & REDIR_MASKED);
+	ioapic_write(0x11 + 2 * PIN_EDGE, 0);		/* to APIC 0 */
+	ioapic_write(0x10 + 2 * PIN_EDGE, VEC_EDGE);	/* edge, unmasked */
+	GUEST_SYNC(1);				/* host: 0 -> 1 */
+	wait_irqs(1);
+	GUEST_SYNC(2);				/* host: 1 -> 1, no edge */
+	asm volatile("sti; nop; nop; cli");
+	for (volatile int i = 0; i < 100000; i++)
+		;
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 1);
+	GUEST_SYNC(3);				/* host: 1 -> 0 -> 1 */
+	wait_irqs(2);
+	GUEST_DONE();
+}
+
+static void __guest_code guest_ioapic_level(uint64_t arg)
+{
+	uint32_t redir = 0x10 + 2 * PIN_LEVEL;
+
+	apic_write(APIC_SVR, 0x1ff);
+	ioapic_write(redir + 1, 0);
+	ioapic_write(redir, VEC_LEVEL | REDIR_LEVEL);
+	GUEST_SYNC(1);				/* host: line up */
+	wait_irqs(1);
+	/* Taken but not EOIed: Remote IRR and ISR hold it. */
+	GUEST_ASSERT(ioapic_read(redir) & REDIR_REMOTE_IRR);
+	GUEST_ASSERT(in_service(VEC_LEVEL));
+	GUEST_SYNC(2);				/* host: line down */
+	apic_write(APIC_EOI, 0);
+	GUEST_ASSERT(!(ioapic_read(redir) & REDIR_REMOTE_IRR));
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 1);		/* the line is down */
+	GUEST_SYNC(3);				/* host: line up again */
+	wait_irqs(2);
+	/* EOI with the line still up: the IOAPIC sends it again. */
+	apic_write(APIC_EOI, 0);
+	wait_irqs(3);
+	ioapic_write(redir, VEC_LEVEL | REDIR_LEVEL | REDIR_MASKED);
+	apic_write(APIC_EOI, 0);
+	GUEST_DONE();
+}
+
+static void __guest_code guest_start_ap(uint64_t arg)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_ICR2, 1u << 24);		/* APIC ID 1 */
+	apic_write(APIC_ICR, 0x4500);			/* INIT, assert */
+	apic_write(APIC_ICR2, 1u << 24);
+	apic_write(APIC_ICR, 0x4600 | (AP_CODE_GPA >> 12)); /* SIPI */
+	GUEST_DONE();
+}
+
+static void __guest_code guest_cli_hlt(uint64_t arg)
+{
+	asm volatile("cli; hlt");
+	GUEST_FAIL(0);
+}
+
+/* ---- Host side ---------------------------------------------------------- */
+
+/* Load hvx if this boot has not: 1 if loaded here, 0 if there, -1 if not. */
+static int need_hvx(void)
+{
+	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0)
+		return hvx_load(NULL) ? -1 : 1;
+	return access("/dev/hvx", F_OK) ? -1 : 0;
+}
+
+FIXTURE(irqchip) {
+	int loaded_here;
+	struct hvx_vm *vm;
+	struct hvx_vcpu *vcpu;
+	uint64_t tsc_per_ms;
+	bool ready;
+};
+
+FIXTURE_SETUP(irqchip)
+{
+	struct hvx_capability cap = { .cap = HVX_CAP_TSC_KHZ };
+
+	self->loaded_here = need_hvx();
+	if (self->loaded_here < 0)
+		SKIP(return, "hvx is not loaded and hvx.ko does not load here");
+	self->vm = vm_create(HVX_VM_DEFAULT_MEM);
+	ASSERT_EQ(0, ioctl(self->vm->fd, HVX_CREATE_IRQCHIP, 0));
+	vm_load_self(self->vm);
+	self->vcpu = vcpu_add(self->vm, 0);
+	ASSERT_EQ(0, ioctl(self->vm->sys_fd, HVX_CHECK_CAPABILITY, &cap));
+	ASSERT_LT(0, cap.value);
+	self->tsc_per_ms = cap.value;
+	vm_set_idt_handler(self->vm, VEC_TIMER, isr_xapic_eoi);
+	vm_set_idt_handler(self->vm, VEC_SELF, isr_xapic_eoi);
+	vm_set_idt_handler(self->vm, VEC_EDGE, isr_xapic_eoi);
+	vm_set_idt_handler(self->vm, VEC_LEVEL, isr_no_eoi);
+	self->ready = true;
+}
+
+FIXTURE_TEARDOWN(irqchip)
+{
+	if (self->vm)
+		vm_free(self->vm);
+	if (self->loaded_here > 0)
+		EXPECT_EQ(0, hvx_unload());
+}
+
+#define NEED_VM()							\
+	do {								\
+		if (!self->ready)					\
+			return;						\
+	} while (0)
+
+static void irq_line(struct hvx_vm *vm, uint32_t gsi, uint32_t level)
+{
+	struct hvx_irq_line line = { .gsi = gsi, .level = level };
+
+	TEST_ASSERT(!ioctl(vm->fd, HVX_IRQ_LINE, &line),
+		    "HVX_IRQ_LINE %u %u: %s", gsi, level, strerror(errno));
+}
+
+static void run_to_done(struct hvx_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	TEST_ASSERT(vcpu_run_ucall(vcpu, &uc) == UCALL_DONE,
+		    "guest: %s", ucall_cmd_str(uc.cmd));
+}
+
+static void expect_sync(struct hvx_vcpu *vcpu, uint64_t stage, struct ucall *uc)
+{
+	uint64_t cmd = vcpu_run_ucall(vcpu, uc);
+
+	TEST_ASSERT(cmd == UCALL_SYNC && uc->args[0] == stage,
+		    "expected sync %llu, got %s %llu",
+		    (unsigned long long)stage, ucall_cmd_str(cmd),
+		    (unsigned long long)uc->args[0]);
+}
+
+TEST(api)
+{
+	struct hvx_capability cap = { .cap = HVX_CAP_IRQCHIP };
+	struct hvx_irq_line line = { 0 };
+	struct hvx_vm *vm;
+	int loaded_here = need_hvx();
+
+	if (loaded_here < 0)
+		SKIP(return, "hvx is not loaded and hvx.ko does not load here");
+	vm = vm_create(HVX_VM_DEFAULT_MEM);
+	ASSERT_EQ(0, ioctl(vm->sys_fd, HVX_CHECK_CAPABILITY, &cap));
+	EXPECT_EQ(HVX_IOAPIC_PINS, cap.value);
+	/* No IOAPIC yet: nothing to drive. */
+	EXPECT_EQ(-1, ioctl(vm->fd, HVX_IRQ_LINE, &line));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, ioctl(vm->fd, HVX_CREATE_IRQCHIP, 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_CREATE_IRQCHIP, 0));
+	EXPECT_EQ(-1, ioctl(vm->fd, HVX_CREATE_IRQCHIP, 0));
+	EXPECT_EQ(EEXIST, errno);
+	line.gsi = HVX_IOAPIC_PINS;
+	EXPECT_EQ(-1, ioctl(vm->fd, HVX_IRQ_LINE, &line));
+	EXPECT_EQ(EINVAL, errno);
+	line.gsi = 0;
+	line.level = 2;
+	EXPECT_EQ(-1, ioctl(vm->fd, HVX_IRQ_LINE, &line));
+	EXPECT_EQ(EINVAL, errno);
+	line.level = 1;
+	line.flags = 1;
+	EXPECT_EQ(-1, ioctl(vm->fd, HVX_IRQ_LINE, &line));
+	EXPECT_EQ(EINVAL, errno);
+	line.flags = 0;
+	EXPECT_EQ(0, ioctl(vm->fd, HVX_IRQ_LINE, &line));
+	vm_free(vm);
+
+	/* Too late once a vCPU exists: it would have no APIC. */
+	vm = vm_create(HVX_VM_DEFAULT_MEM);
+	vcpu_add(vm, 0);
+	EXPECT_EQ(-1, ioctl(vm->fd, HVX_CREATE_IRQCHIP, 0));
+	EXPECT_EQ(EBUSY, errno);
+	vm_free(vm);
+	if (loaded_here > 0)
+		EXPECT_EQ(0, hvx_unload());
+}
+
+TEST_F(irqchip, timer_oneshot_wakes_halted_vcpu)
+{
+	struct hvx_vcpu_stats st;
+
+	NEED_VM();
+	vcpu_setup_long_mode(self->vcpu, guest_timer_oneshot, 0);
+	run_to_done(self->vcpu);
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &st));
+	/* HLT slept in the kernel; only the final ucall came out. */
+	EXPECT_LE(1, st.exit_reason[12]);
+	EXPECT_LT(0, st.halt_ns);
+	EXPECT_EQ(1, st.exits_to_user);
+}
+
+TEST_F(irqchip, timer_periodic)
+{
+	struct ucall uc;
+
+	NEED_VM();
+	vcpu_setup_long_mode(self->vcpu, guest_timer_periodic,
+			     self->tsc_per_ms);
+	expect_sync(self->vcpu, 1, &uc);
+	EXPECT_LE(uc.args[2], uc.args[1])
+		TH_LOG("5 periods of 0.5 ms took %llu TSC ticks, under %llu",
+		       (unsigned long long)uc.args[1],
+		       (unsigned long long)uc.args[2]);
+	run_to_done(self->vcpu);
+}
+
+TEST_F(irqchip, timer_tsc_deadline)
+{
+	NEED_VM();
+	vcpu_setup_long_mode(self->vcpu, guest_timer_deadline,
+			     self->tsc_per_ms);
+	run_to_done(self->vcpu);
+}
+
+TEST_F(irqchip, xapic_registers_tpr_and_self_ipi)
+{
+	NEED_VM();
+	vcpu_setup_long_mode(self->vcpu, guest_xapic_regs, 0);
+	run_to_done(self->vcpu);
+}
+
+TEST_F(irqchip, x2apic_msrs_and_self_ipi)
+{
+	struct ucall uc;
+
+	NEED_VM();
+	vm_set_idt_handler(self->vm, VEC_SELF, isr_x2apic_eoi);
+	vcpu_setup_long_mode(self->vcpu, guest_x2apic, 0);
+	ASSERT_EQ(0, __vcpu_run(self->vcpu));
+	vcpu_assert_exit(self->vcpu, HVX_EXIT_MMIO);
+	EXPECT_EQ(APIC_GPA + APIC_ID, self->vcpu->run->mmio.phys_addr);
+	EXPECT_EQ(0, self->vcpu->run->mmio.is_write);
+	memset(self->vcpu->run->mmio.data, 0x77, 4);
+	expect_sync(self->vcpu, 1, &uc);
+	EXPECT_EQ(0x77777777, uc.args[1]);
+	run_to_done(self->vcpu);
+}
+
+TEST_F(irqchip, ioapic_edge_pin)
+{
+	struct ucall uc;
+
+	NEED_VM();
+	vcpu_setup_long_mode(self->vcpu, guest_ioapic_edge, 0);
+	expect_sync(self->vcpu, 1, &uc);
+	irq_line(self->vm, PIN_EDGE, 1);
+	expect_sync(self->vcpu, 2, &uc);
+	irq_line(self->vm, PIN_EDGE, 1);	/* no edge: nothing */
+	expect_sync(self->vcpu, 3, &uc);
+	irq_line(self->vm, PIN_EDGE, 0);
+	irq_line(self->vm, PIN_EDGE, 1);
+	run_to_done(self->vcpu);
+}
+
+TEST_F(irqchip, ioapic_level_pin_remote_irr)
+{
+	struct ucall uc;
+
+	NEED_VM();
+	vcpu_setup_long_mode(self->vcpu, guest_ioapic_level, 0);
+	expect_sync(self->vcpu, 1, &uc);
+	irq_line(self->vm, PIN_LEVEL, 1);
+	expect_sync(self->vcpu, 2, &uc);
+	irq_line(self->vm, PIN_LEVEL, 0);
+	expect_sync(self->vcpu, 3, &uc);
+	irq_line(self->vm, PIN_LEVEL, 1);
+	run_to_done(self->vcpu);
+}
+
+struct ap_run {
+	struct hvx_vcpu *vcpu;
+	volatile int done;
+	int ret;
+};
+
+static void *ap_thread(void *arg)
+{
+	struct ap_run *ap = arg;
+
+	ap->ret = __vcpu_run(ap->vcpu);
+	ap->done = 1;
+	return NULL;
+}
+
+TEST_F(irqchip, init_sipi_starts_second_vcpu)
+{
+	/* mov $0x5a, %al; out %al, $0x80; cli; hlt */
+	static const uint8_t ap_code[] = { 0xb0, 0x5a, 0xe6, AP_PORT, 0xfa, 0xf4 };
+	struct ap_run ap = { 0 };
+	struct hvx_sregs sregs;
+	struct timespec until;
+	pthread_t thread;
+	int i;
+
+	NEED_VM();
+	ap.vcpu = vcpu_add(self->vm, 1);
+	vm_write(self->vm, AP_CODE_GPA, ap_code, sizeof(ap_code));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, ap_thread, &ap));
+	/* The AP waits for its SIPI inside HVX_RUN. */
+	usleep(200000);
+	EXPECT_EQ(0, ap.done);
+
+	vcpu_setup_long_mode(self->vcpu, guest_start_ap, 0);
+	run_to_done(self->vcpu);
+	for (i = 0; i < 100 && !ap.done; i++)
+		usleep(100000);
+	if (!ap.done) {
+		pthread_kill(thread, SIGUSR1);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		pthread_timedjoin_np(thread, NULL, &until);
+		ASSERT_TRUE(ap.done) TH_LOG("the AP did not start in 10 s");
+	}
+	pthread_join(thread, NULL);
+	ASSERT_EQ(0, ap.ret);
+	vcpu_assert_exit(ap.vcpu, HVX_EXIT_IO);
+	EXPECT_EQ(AP_PORT, ap.vcpu->run->io.port);
+	EXPECT_EQ(0x5a, *((uint8_t *)ap.vcpu->run + ap.vcpu->run->io.data_offset));
+	vcpu_sregs_get(ap.vcpu, &sregs);
+	EXPECT_EQ(AP_CODE_GPA >> 4, sregs.cs.selector);
+	EXPECT_EQ(AP_CODE_GPA, sregs.cs.base);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+TEST_F(irqchip, hlt_with_interrupts_off_sleeps_until_signal)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct hvx_vcpu_stats st;
+
+	NEED_VM();
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	vcpu_setup_long_mode(self->vcpu, guest_cli_hlt, 0);
+	alarm(1);
+	EXPECT_EQ(-1, __vcpu_run(self->vcpu));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(HVX_EXIT_INTR, self->vcpu->run->exit_reason);
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &st));
+	/* It slept: most of that second is halt time, not guest time. */
+	EXPECT_LT(500000000ull, st.halt_ns);
+	EXPECT_GT(100000000ull, st.guest_ns);
+}
+
+TEST_HARNESS_MAIN

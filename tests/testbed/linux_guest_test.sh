@@ -1,0 +1,136 @@
+#!/bin/sh
+# Linux guests under vmctl, inside the testbed (busybox sh). The Debian
+# kernel that runs the testbed boots again as a guest with the initrd of
+# tests/guests/linux (its /init prints "GUEST: ..." facts, then gives the
+# console a shell). Prints TAP.
+#
+# Two guests run side by side: A with 1 vCPU, B with 2. Each gets its
+# console input from a FIFO that the test writes into, as a user types.
+#   A: what it saw (CPUs, memory, command line, clock), typed input,
+#      reboot, vmctl list/info, and in the end vmctl stop (ACPI power
+#      button).
+#   B: 2 CPUs online; then it panics and, booted with reboot=t, triple
+#      faults: its vmctl ends with status 1 while A and the host go on.
+
+KERNEL=/boot/vmlinuz
+INITRD=/guests/linux-initrd.gz
+WAIT=${HVX_GUEST_WAIT:-1200}	# emulated seconds for a guest to boot
+n=0
+
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n $1 # $2"; }
+check() {	# check NAME WHY CONDITION...
+	name=$1 why=$2
+	shift 2
+	if "$@"; then ok "$name"; else not_ok "$name" "$why"; fi
+}
+
+# start NAME FD CPUS MIB APPEND: vmctl run in the background, console
+# input from /tmp/NAME.in held open on FD, output in /tmp/NAME.out.
+start() {
+	mkfifo "/tmp/$1.in"
+	vmctl run --name "$1" --kernel $KERNEL --initrd $INITRD --cpus "$3" \
+		--memory "$4" --append "$5" --timeout 3000 \
+		<"/tmp/$1.in" >"/tmp/$1.out" 2>"/tmp/$1.err" &
+	eval "pid_$1=$!"
+	eval "exec $2>/tmp/$1.in"
+}
+
+# wait_for NAME REGEX [SECONDS]: until the guest's console shows REGEX.
+wait_for() {
+	i=0
+	while ! grep -qE "$2" "/tmp/$1.out"; do
+		i=$((i + 1))
+		[ $i -le "${3:-$WAIT}" ] || return 1
+		sleep 1
+	done
+}
+
+# fact NAME KEY: the value of KEY=VALUE on the guest's "GUEST:" lines.
+fact() {
+	grep '^GUEST: ' "/tmp/$1.out" | tr -d '\r' |
+		sed -n "s/.*[: ]$2=\([^ ]*\).*/\1/p" | head -n1
+}
+
+[ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || exit 1
+echo "1..11"
+t0=$(cut -d' ' -f1 /proc/uptime)
+start A 3 1 128 "console=ttyS0 hvx.test=A"
+start B 4 2 128 "console=ttyS0 reboot=t panic=-1"
+
+if wait_for A '^GUEST: ready'; then
+	ok "boot_1_vcpu_to_shell"
+else
+	not_ok "boot_1_vcpu_to_shell" "no 'GUEST: ready' in $WAIT s: $(tail -n 3 /tmp/A.out /tmp/A.err | tr '\n' ' ')"
+fi
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "# A: vmctl run to guest shell: $(awk "BEGIN { print $t1 - $t0 }") s of testbed time; guest init at $(sed -n 's/^GUEST: init at \([0-9.]*\).*/\1/p' /tmp/A.out) s of guest uptime"
+check "guest_sees_1_cpu" "cpus=$(fact A cpus)" [ "$(fact A cpus)" = 1 ]
+# 128 MiB less the PC's hole at 0x9fc00-0xfffff: 130680 KiB.
+mem=$(fact A ram_kib)
+check "guest_sees_its_memory" "RAM $mem KiB, want 130680 (128 MiB less the BIOS hole)" \
+	[ "${mem:-0}" = 130680 ]
+check "guest_gets_command_line" "$(grep -m1 'GUEST: cmdline' /tmp/A.out)" \
+	grep -q '^GUEST: cmdline=.*hvx.test=A' /tmp/A.out
+check "guest_clock_is_the_tsc" "clocksource $(fact A clocksource)" \
+	[ "$(fact A clocksource)" = tsc ]
+
+echo 'echo typed-$((6 * 7))' >&3
+check "console_input_reaches_guest_shell" "no typed-42 in the output" \
+	wait_for A '^typed-42' 120
+
+# reboot: the guest resets through the FADT's reset register; vmctl boots
+# it again in a new VM, on the same console.
+echo 'reboot -f' >&3
+i=0
+while [ "$(grep -c '^GUEST: ready' /tmp/A.out)" -lt 2 ] && [ $i -lt "$WAIT" ]; do
+	sleep 1
+	i=$((i + 1))
+done
+booted_twice() {
+	[ "$(grep -c '^GUEST: ready' /tmp/A.out)" -eq 2 ] &&
+		grep -q 'the guest reset' /tmp/A.err
+}
+check "guest_reboot_boots_it_again" "$(grep -c '^GUEST: ready' /tmp/A.out) boots; $(tail -n 2 /tmp/A.err | tr '\n' ' ')" \
+	booted_twice
+
+list=$(vmctl list 2>&1)
+info=$(vmctl info A 2>&1)
+listed() {
+	echo "$list" | grep -q '^A ' && echo "$info" | grep -q '^vcpus: 1'
+}
+check "vmctl_list_and_info" "list: $list / info: $info" listed
+
+if wait_for B '^GUEST: ready'; then
+	two_cpus() { [ "$(fact B cpus)" = 2 ] && [ "$(fact B online)" = 0-1 ]; }
+	check "boot_2_vcpus_sees_2_cpus" "cpus=$(fact B cpus) online=$(fact B online)" \
+		two_cpus
+else
+	not_ok "boot_2_vcpus_sees_2_cpus" "B did not boot: $(tail -n 3 /tmp/B.out /tmp/B.err | tr '\n' ' ')"
+fi
+
+# B panics; reboot=t makes its reboot a triple fault: vmctl ends, status 1.
+echo 'echo c >/proc/sysrq-trigger' >&4
+wait $pid_B
+rc_B=$?
+echo 'echo alive-$((2 + 3))' >&3
+if [ $rc_B -eq 1 ] && grep -q 'triple-faulted' /tmp/B.err &&
+   grep -q 'Kernel panic' /tmp/B.out && wait_for A '^alive-5' 120; then
+	ok "guest_crash_leaves_host_and_other_guest_running"
+else
+	not_ok "guest_crash_leaves_host_and_other_guest_running" "B exit $rc_B: $(tail -n 2 /tmp/B.err | tr '\n' ' '); A: $(tail -n 2 /tmp/A.out | tr '\n' ' ')"
+fi
+
+# vmctl stop: the power button; the guest's acpid powers it off (S5).
+stop=$(vmctl stop A --timeout 300 2>&1)
+rc_stop=$?
+wait $pid_A
+rc_A=$?
+shut_down() {
+	[ $rc_stop -eq 0 ] && [ $rc_A -eq 0 ] &&
+		echo "$stop" | grep -q 'shut down' &&
+		grep -q 'GUEST: power button' /tmp/A.out
+}
+check "vmctl_stop_shuts_guest_down" "stop: $stop ($rc_stop), vmctl run exit $rc_A" \
+	shut_down
+exit 0

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmctl's per-VM control socket (control.c, control_client.c) and the
+# list, info and stop commands on it: a server with fake ops in a temporary
+# HVX_RUN_DIR, clients in-process and in forked children.
+
+VMCTL_TESTS += control_test
+
+CONTROL_SRCS := control_test.c tap.c $(VMCTL)/control.c \
+		$(VMCTL)/control_client.c $(VMCTL)/cmd_list.c \
+		$(VMCTL)/cmd_info.c $(VMCTL)/cmd_stop.c
+CONTROL_HDRS := unit.h $(VMCTL)/control.h $(VMCTL)/vmctl.h
+
+$(O)/control_test: $(CONTROL_SRCS) $(CONTROL_HDRS)
+	@mkdir -p $(O)
+	$(CC) $(LOADER_CFLAGS) -o $@ $(CONTROL_SRCS) -lpthread
