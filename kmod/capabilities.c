@@ -170,6 +170,7 @@ u64 hvx_cap_value(u32 cap)
 		return HVX_MAX_MEM_SLOTS;
 	case HVX_CAP_READONLY_MEM:
 	case HVX_CAP_DIRTY_LOG:
+	case HVX_CAP_TSC_ADJUST:
 		return 1;
 	case HVX_CAP_IRQCHIP:
 		return HVX_IOAPIC_PINS;

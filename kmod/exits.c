@@ -403,7 +403,7 @@ static int handle_msr(struct hvx_vcpu *v, bool write)
 
 	if (write) {
 		value = (v->regs[HVX_RDX] << 32) | (u32)v->regs[HVX_RAX];
-		if (hvx_msr_write(v, index, value))
+		if (hvx_msr_write(v, index, value, false))
 			return inject_gp();
 	} else {
 		if (hvx_msr_read(v, index, &value))

@@ -16,7 +16,8 @@ void hvx_complete_user_exit(struct hvx_vcpu *vcpu);
 
 /* msr.c: 0, or -EINVAL for an MSR the guest gets #GP on. */
 int hvx_msr_read(struct hvx_vcpu *vcpu, u32 index, u64 *value);
-int hvx_msr_write(struct hvx_vcpu *vcpu, u32 index, u64 value);
+/* @host: the write comes from HVX_SET_MSRS, not from the guest's WRMSR. */
+int hvx_msr_write(struct hvx_vcpu *vcpu, u32 index, u64 value, bool host);
 
 /* Where I/O data sits in the run page. */
 #define HVX_RUN_DATA_OFFSET	1024

@@ -34,6 +34,19 @@ static u32 *reg(struct hvx_lapic *apic, u32 off)
 	return &apic->regs[off >> 4];
 }
 
+/* Software disable and reset mask every LVT entry (SDM Vol. 3A 10.4.7.2). */
+static void mask_lvts(struct hvx_lapic *apic)
+{
+	static const u16 lvts[APIC_LVT_ENTRIES] = {
+		APIC_LVTCMCI, APIC_LVTT, APIC_LVTTHMR, APIC_LVTPC,
+		APIC_LVT0, APIC_LVT1, APIC_LVTERR,
+	};
+	int i;
+
+	for (i = 0; i < APIC_LVT_ENTRIES; i++)
+		*reg(apic, lvts[i]) |= APIC_LVT_MASKED;
+}
+
 static bool x2apic_mode(const struct hvx_lapic *apic)
 {
 	return apic->vcpu->apic_base & X2APIC_ENABLE;
@@ -318,7 +331,7 @@ static u32 timer_current_count(struct hvx_lapic *apic)
 
 static void timer_set_deadline(struct hvx_lapic *apic, u64 deadline)
 {
-	u64 now = rdtsc();
+	u64 now = hvx_guest_tsc(apic->vcpu);
 
 	timer_stop(apic);
 	apic->tsc_deadline = deadline;
@@ -386,7 +399,6 @@ static void write_timer_lvt(struct hvx_lapic *apic, u32 val)
 static int reg_write(struct hvx_lapic *apic, u32 off, u32 val)
 {
 	bool x2 = x2apic_mode(apic);
-	int i;
 
 	switch (off) {
 	case APIC_ID:
@@ -414,14 +426,8 @@ static int reg_write(struct hvx_lapic *apic, u32 off, u32 val)
 		break;
 	case APIC_SPIV:
 		WRITE_ONCE(*reg(apic, off), val & APIC_SVR_MASK);
-		if (!(val & APIC_SPIV_APIC_ENABLED)) {
-			for (i = 0; i < APIC_LVT_ENTRIES; i++) {
-				u32 lvt = i ? APIC_LVTT + 0x10 * (i - 1) :
-					  APIC_LVTCMCI;
-
-				*reg(apic, lvt) |= APIC_LVT_MASKED;
-			}
-		}
+		if (!(val & APIC_SPIV_APIC_ENABLED))
+			mask_lvts(apic);
 		break;
 	case APIC_ESR:
 		*reg(apic, off) = 0;
@@ -581,7 +587,6 @@ int hvx_lapic_msr_write(struct hvx_vcpu *v, u32 index, u64 value)
 void hvx_lapic_reset(struct hvx_lapic *apic, bool init)
 {
 	u32 id = init ? *reg(apic, APIC_ID) : apic->vcpu->id << 24;
-	int i;
 
 	timer_stop(apic);
 	apic->tsc_deadline = 0;
@@ -593,9 +598,7 @@ void hvx_lapic_reset(struct hvx_lapic *apic, bool init)
 	*reg(apic, APIC_LVR) = APIC_VERSION | (APIC_LVT_ENTRIES - 1) << 16;
 	*reg(apic, APIC_DFR) = 0xffffffff;
 	*reg(apic, APIC_SPIV) = 0xff;
-	for (i = 0; i < APIC_LVT_ENTRIES; i++)
-		*reg(apic, i ? APIC_LVTT + 0x10 * (i - 1) : APIC_LVTCMCI) =
-			APIC_LVT_MASKED;
+	mask_lvts(apic);
 }
 
 int hvx_lapic_create(struct hvx_vcpu *v)

@@ -46,6 +46,22 @@ static bool pat_valid(u64 pat)
 	return true;
 }
 
+/*
+ * The guest's TSC is the host's plus an offset that the CPU adds on
+ * RDTSC(P) without an exit. IA32_TSC_ADJUST accumulates every change the
+ * guest makes through either MSR (SDM Vol. 3B, "Time-Stamp Counter
+ * Adjustment"): a guest kernel that finds it zero on every CPU knows that
+ * its TSCs were never written, and may then trust them without a
+ * clocksource watchdog. User space restoring a vCPU sets each MSR alone.
+ */
+static void set_tsc_offset(struct hvx_vcpu *v, s64 offset, bool adjust)
+{
+	if (adjust)
+		v->tsc_adjust += offset - v->tsc_offset;
+	v->tsc_offset = offset;
+	vmcs_write64(TSC_OFFSET, offset);
+}
+
 int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 {
 	int swapped = swapped_index(index);
@@ -74,7 +90,10 @@ int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 		*value = v->apic_base;
 		return 0;
 	case MSR_IA32_TSC:
-		*value = rdtsc();
+		*value = hvx_guest_tsc(v);
+		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		*value = v->tsc_adjust;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
@@ -106,7 +125,7 @@ int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 	return -EINVAL;
 }
 
-int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value)
+int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value, bool host)
 {
 	int swapped = swapped_index(index);
 	u64 efer;
@@ -146,6 +165,16 @@ int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value)
 		return 0;
 	case MSR_IA32_APICBASE:
 		v->apic_base = value;
+		return 0;
+	case MSR_IA32_TSC:
+		set_tsc_offset(v, value - rdtsc(), !host);
+		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		if (host)
+			v->tsc_adjust = value;
+		else
+			set_tsc_offset(v, v->tsc_offset + value - v->tsc_adjust,
+				       true);
 		return 0;
 	case MSR_IA32_DEBUGCTLMSR:
 		/* No LBRs or BTS for guests yet. */

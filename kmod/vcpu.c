@@ -433,7 +433,8 @@ static long msrs_ioctl(struct hvx_vcpu *v, unsigned long arg, bool set)
 	for (i = 0; i < msrs.nmsrs; i++) {
 		if (entries[i].reserved)
 			break;
-		if (set ? hvx_msr_write(v, entries[i].index, entries[i].data) :
+		if (set ? hvx_msr_write(v, entries[i].index, entries[i].data,
+					true) :
 			  hvx_msr_read(v, entries[i].index, &entries[i].data))
 			break;
 	}

@@ -14,6 +14,7 @@
 #include <linux/preempt.h>
 #include <linux/wait.h>
 #include <asm/fpu/types.h>
+#include <asm/msr.h>
 #include <linux/hvx.h>
 
 #include "insn_decode.h"
@@ -89,6 +90,8 @@ struct hvx_vcpu {
 	unsigned long dr[4], dr6, dr7;
 	u64 cr8;
 	u64 apic_base;
+	s64 tsc_offset;			/* guest TSC - host TSC (VMCS TSC_OFFSET) */
+	s64 tsc_adjust;			/* IA32_TSC_ADJUST */
 	u64 msrs[HVX_NR_SWAPPED_MSRS];
 	u64 host_msrs[HVX_NR_SWAPPED_MSRS];
 	bool guest_msrs_loaded;		/* msrs[] are in the hardware now */
@@ -124,6 +127,12 @@ struct hvx_vcpu {
 
 	struct hvx_vcpu_stats stats;
 };
+
+/* What RDTSC returns in the guest now: the CPU adds the offset itself. */
+static inline u64 hvx_guest_tsc(const struct hvx_vcpu *vcpu)
+{
+	return rdtsc() + vcpu->tsc_offset;
+}
 
 int hvx_vcpu_fd_create(struct hvx_vm *vm, u32 id);
 void hvx_vcpu_free(struct hvx_vcpu *vcpu);

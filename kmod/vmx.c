@@ -99,6 +99,7 @@ int hvx_vmx_init(void)
 			 CPU_BASED_MOV_DR_EXITING |
 			 CPU_BASED_MWAIT_EXITING |
 			 CPU_BASED_MONITOR_EXITING |
+			 CPU_BASED_USE_TSC_OFFSETTING |
 			 CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
 			 hvx_caps.procbased, &ctl.proc) ?:
 	      adjust_ctl(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_ENABLE_VPID |
@@ -923,6 +924,8 @@ static void write_vmcs(struct hvx_vcpu *v)
 	vmcs_write32(CR3_TARGET_COUNT, 0);
 	vmcs_write64(MSR_BITMAP, __pa(msr_bitmap));
 	vmcs_write64(EPT_POINTER, v->vm->ept.eptp);
+	/* Not in the reset state: neither RESET nor INIT of a vCPU moves it. */
+	vmcs_write64(TSC_OFFSET, v->tsc_offset);
 	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);

@@ -13,7 +13,7 @@ result() {	# result ok|fail|skip NAME [DETAIL]
 	case $1 in
 	ok) pass=$((pass + 1)); echo "ok - $2" ;;
 	skip) skip=$((skip + 1)); echo "ok - $2 # SKIP ${3:-}" ;;
-	*) fail=$((fail + 1)); echo "not ok - $2${3:+: $3}" ;;
+	*) fail=$((fail + 1)); echo "not ok - $2${3:+: $3}" | tee -a "$out/failures" ;;
 	esac
 }
 
@@ -112,41 +112,89 @@ count_tap() {
 	done
 }
 
-testbed() {	# testbed NAME CPUS MODEL SUITE_TESTS [--add SRC:DEST...]
-	local name=$1 cpus=$2 model=$3 tests=$4 dir="$out/testbed-$1" rc
-	shift 4
+# boot NAME CPUS MODEL TIMEOUT SUITE_TESTS [--add SRC:DEST...]: one testbed
+# boot running the suite; its console, status and test list go to the
+# boot's directory, for report() to read.
+boot() {
+	local name=$1 cpus=$2 model=$3 timeout=$4 tests=$5 dir="$out/testbed-$1"
+	shift 5
 	mkdir -p "$dir"
+	echo "$tests" >"$dir/tests"
+	echo "testbed: $name starts ($cpus CPU, at most $timeout s; console: $dir/console.log)"
 	{ echo "HVX_SUITE_TESTS='$tests'"; cat tests/testbed/suite_check.sh; } >"$dir/suite.sh"
 	if ! tests/testbed/mkinitramfs.sh "$dir/initrd.gz" "$dir/suite.sh" \
 		--add kmod/hvx.ko:/lib/modules/hvx.ko \
 		--add build/selftests:/selftests \
 		--add build/vmctl:/bin/vmctl \
 		--add build/guests:/guests "$@" >"$dir/mkinitramfs.log" 2>&1; then
-		result fail "testbed/$name" "initramfs: see $dir/mkinitramfs.log"
+		echo "initramfs: see $dir/mkinitramfs.log" >"$dir/error"
 		return
 	fi
-	tests/testbed/run.sh --cpus "$cpus" --cpu-model "$model" --timeout 1800 \
-		--workdir "$dir/run" "$dir/initrd.gz" | tee "$dir/console.log"
-	rc=${PIPESTATUS[0]}
-	if [ "$rc" -eq 0 ]; then
+	tests/testbed/run.sh --cpus "$cpus" --cpu-model "$model" --timeout "$timeout" \
+		--workdir "$dir/run" "$dir/initrd.gz" >"$dir/console.log" 2>&1
+	echo $? >"$dir/status"
+	echo "testbed: $name done: $(grep -m1 -E '^testbed: (PASS|FAIL)' "$dir/console.log")"
+}
+
+# report NAME: the results of a boot, after its console.
+report() {
+	local name=$1 dir="$out/testbed-$1" rc
+	echo "--- testbed $name: console"
+	cat "$dir/console.log" 2>/dev/null
+	if [ -f "$dir/error" ]; then
+		result fail "testbed/$name" "$(cat "$dir/error")"
+		return
+	fi
+	rc=$(cat "$dir/status" 2>/dev/null || echo "no status")
+	if [ "$rc" = 0 ]; then
 		result ok "testbed/$name boot"
 	else
 		result fail "testbed/$name boot" "$(grep -m1 '^testbed: FAIL' "$dir/console.log" || echo "exit $rc")"
+		# Where it stood, for whoever reads only the end of the output.
+		tail -n 12 "$dir/console.log" | sed 's/^/    /' >>"$out/failed-boots"
 	fi
-	count_tap "$dir/console.log" $tests
+	count_tap "$dir/console.log" $(cat "$dir/tests")
 }
 
 # SMP behaviour (VMX root per CPU, hotplug, concurrent vCPUs) on 2 CPUs;
-# the single-vCPU exit tests on 1 CPU, which boots faster.
-testbed vmx-2cpu 2 corei7_haswell_4770 \
-	"load_test api_test run_loop_test isolation_test stress_test"
-testbed vmx-1cpu 1 corei7_haswell_4770 \
-	"guest_smoke_test state_test exits_test memory_test vmctl_run"
-testbed novmx 1 p4_prescott_celeron_336 "novmx_test"
-# The Debian kernel as a guest of vmctl: two guests at once, 1 and 2 vCPUs.
-testbed linux-guests 2 corei7_haswell_4770 "irqchip_test linux_guest" \
-	--add "/boot/vmlinuz-$(. tests/testbed/common.sh && testbed_kver):/boot/vmlinuz" \
-	--add tests/testbed/linux_guest_test.sh:/linux_guest_test.sh
+# the single-vCPU exit tests on 1 CPU, which boots faster; the Debian kernel
+# as a guest of vmctl, two guests at once (1 and 2 vCPUs).
+lane_smp() {
+	boot vmx-2cpu 2 corei7_haswell_4770 2400 \
+		"load_test api_test run_loop_test isolation_test stress_test"
+	boot novmx 1 p4_prescott_celeron_336 600 "novmx_test"
+}
+lane_guests() {
+	boot linux-guests 2 corei7_haswell_4770 2400 "irqchip_test linux_guest" \
+		--add "/boot/vmlinuz-$(. tests/testbed/common.sh && testbed_kver):/boot/vmlinuz" \
+		--add tests/testbed/linux_guest_test.sh:/linux_guest_test.sh
+	boot vmx-1cpu 1 corei7_haswell_4770 1800 \
+		"guest_smoke_test state_test exits_test memory_test vmctl_run"
+}
+# Each Bochs runs on one host CPU and the boots are most of make check's
+# time: with two CPUs, two lanes of boots run side by side.
+rm -f "$out/failed-boots"
+if [ "$(nproc)" -ge 2 ]; then
+	lane_smp &
+	lane_pid=$!
+	lane_guests
+	wait "$lane_pid"
+else
+	lane_smp
+	lane_guests
+fi
+for b in vmx-2cpu novmx linux-guests vmx-1cpu; do
+	report "$b"
+done
 
+# A recap for whoever reads only the end of the output.
+if [ -s "$out/failed-boots" ]; then
+	echo "--- the end of each failed boot's console:"
+	cat "$out/failed-boots"
+fi
+if [ -s "$out/failures" ]; then
+	echo "--- what failed:"
+	cat "$out/failures"
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

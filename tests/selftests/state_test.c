@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vCPU and VM state that user space reads and writes: MSRs, FPU/XSAVE
- * state, injected events, the dirty log and VM statistics.
+ * vCPU and VM state that user space reads and writes: MSRs, the TSC,
+ * FPU/XSAVE state, injected events, the dirty log and VM statistics.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,6 +18,8 @@
 #define MSR_LSTAR		0xc0000082
 #define MSR_STAR		0xc0000081
 #define MSR_EFER		0xc0000080
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_TSC_ADJUST	0x3b
 #define EXIT_REASON_INTERRUPT_WINDOW	7
 
 #define LOG_GPA			0x40000000ull	/* slot 1: dirty-logged */
@@ -113,6 +115,109 @@ TEST_F(state, msrs_get_and_set)
 	msrs.entries = 8;
 	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
 	EXPECT_EQ(EFAULT, errno);
+}
+
+static inline uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a" (lo), "=d" (hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+#define TSC_SET_BY_HOST		(1ull << 50)	/* far above any uptime's TSC */
+#define TSC_ADJUST_BY_GUEST	(-(1ll << 49))
+#define TSC_SET_BY_GUEST	(1ull << 40)
+
+/*
+ * 1: the TSC the host set, through RDTSC (no exit) and RDMSR, and
+ * TSC_ADJUST. 2: a write to TSC_ADJUST moves the TSC by as much. 3: a
+ * write to IA32_TSC moves TSC_ADJUST by as much as the TSC.
+ */
+static void __guest_code guest_tsc(void)
+{
+	uint64_t tsc, msr, before;
+
+	/* One statement each: the order of reads is the point. */
+	tsc = guest_rdtsc();
+	msr = guest_rdmsr(MSR_IA32_TSC);
+	GUEST_SYNC_ARGS(1, tsc, msr, guest_rdmsr(MSR_IA32_TSC_ADJUST));
+	guest_wrmsr(MSR_IA32_TSC_ADJUST, TSC_ADJUST_BY_GUEST);
+	tsc = guest_rdtsc();
+	GUEST_SYNC_ARGS(2, tsc, guest_rdmsr(MSR_IA32_TSC_ADJUST), 0);
+	before = guest_rdtsc();
+	guest_wrmsr(MSR_IA32_TSC, TSC_SET_BY_GUEST);
+	tsc = guest_rdtsc();
+	GUEST_SYNC_ARGS(3, tsc, guest_rdmsr(MSR_IA32_TSC_ADJUST), before);
+	GUEST_DONE();
+}
+
+TEST_F(state, tsc_offset_and_adjust)
+{
+	struct hvx_capability cap = { .cap = HVX_CAP_TSC_ADJUST };
+	struct hvx_msr_entry e = { .index = MSR_IA32_TSC_ADJUST };
+	struct hvx_msrs msrs = { .nmsrs = 1, .entries = (uintptr_t)&e };
+	const uint64_t low = TSC_SET_BY_HOST + TSC_ADJUST_BY_GUEST;
+	uint64_t slack;
+	int64_t adj, jump;
+	struct ucall uc;
+
+	NEED_VM();
+	ASSERT_EQ(0, ioctl(self->vm->sys_fd, HVX_CHECK_CAPABILITY, &cap));
+	EXPECT_EQ(1, cap.value);
+	cap.cap = HVX_CAP_TSC_KHZ;
+	ASSERT_EQ(0, ioctl(self->vm->sys_fd, HVX_CHECK_CAPABILITY, &cap));
+	slack = cap.value * 60000;	/* 60 s: emulated exits are slow */
+
+	/* A new vCPU runs on the host's TSC, with nothing adjusted. */
+	ASSERT_EQ(1, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
+	EXPECT_EQ(0, e.data);
+
+	/* User space restoring a TSC does not count as an adjustment. */
+	e.index = MSR_IA32_TSC;
+	e.data = TSC_SET_BY_HOST;
+	ASSERT_EQ(1, ioctl(self->vcpu->fd, HVX_SET_MSRS, &msrs));
+	vcpu_setup_long_mode(self->vcpu, guest_tsc, 0);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(1, uc.args[0]);
+	EXPECT_LE(TSC_SET_BY_HOST, uc.args[1]);
+	EXPECT_GT(TSC_SET_BY_HOST + slack, uc.args[1]);
+	EXPECT_LE(uc.args[1], uc.args[2]);
+	EXPECT_GT(uc.args[1] + slack, uc.args[2]);
+	EXPECT_EQ(0, uc.args[3]);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(2, uc.args[0]);
+	EXPECT_LE(low, uc.args[1]);
+	EXPECT_GT(low + slack, uc.args[1]);
+	EXPECT_EQ(TSC_ADJUST_BY_GUEST, (int64_t)uc.args[2]);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(3, uc.args[0]);
+	EXPECT_LE(TSC_SET_BY_GUEST, uc.args[1]);
+	EXPECT_GT(TSC_SET_BY_GUEST + slack, uc.args[1]);
+	adj = (int64_t)uc.args[2] - TSC_ADJUST_BY_GUEST;
+	jump = (int64_t)(TSC_SET_BY_GUEST - uc.args[3]);
+	/* Short of the jump by the time that the WRMSR exit took. */
+	EXPECT_LE(adj, jump);
+	EXPECT_GT(adj + (int64_t)slack, jump);
+	adj = (int64_t)uc.args[2];
+	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(self->vcpu, &uc));
+
+	/* User space reads what the guest left... */
+	e.index = MSR_IA32_TSC_ADJUST;
+	ASSERT_EQ(1, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
+	EXPECT_EQ(adj, (int64_t)e.data);
+	/* ...and restores TSC_ADJUST without moving the TSC. */
+	e.data = 12345;
+	ASSERT_EQ(1, ioctl(self->vcpu->fd, HVX_SET_MSRS, &msrs));
+	ASSERT_EQ(1, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
+	EXPECT_EQ(12345, e.data);
+	e.index = MSR_IA32_TSC;
+	ASSERT_EQ(1, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
+	EXPECT_LE(TSC_SET_BY_GUEST, e.data);
+	EXPECT_GT(TSC_SET_BY_GUEST + slack, e.data);
 }
 
 /* XMM0 low quadword, without letting the compiler use SSE itself. */

@@ -95,8 +95,17 @@ mount -t tmpfs tmpfs /tmp
 uptime_s() { read -r up _ </proc/uptime; echo "$up"; }
 
 echo "HVX-TESTBED: init at $(uptime_s)"
+# A stuck suite must say where it stuck. A task in D state for 30 s of guest
+# time gets its stack printed (and a Call Trace fails the run); a heartbeat
+# names the test in progress and shows that the kernel still runs.
+echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+(while sleep 60; do
+	echo "HVX-TESTBED: alive at $(uptime_s), in $(cat /tmp/hvx-test 2>/dev/null)"
+done) &
+heartbeat=$!
 /bin/sh /suite.sh
 rc=$?
+kill $heartbeat
 echo "HVX-TESTBED: suite exit $rc at $(uptime_s)"
 
 # loglevel=4 keeps most kernel messages off the console; dump them all so the

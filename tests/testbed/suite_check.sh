@@ -18,6 +18,7 @@ status=0
 for t in $tests; do
 	case $t in vmctl_run|linux_guest) continue ;; esac
 	echo "HVX-SUITE: $t begin"
+	echo "$t" >/tmp/hvx-test	# for /init's heartbeat
 	./$t
 	rc=$?
 	echo "HVX-SUITE: $t exit $rc"
@@ -27,6 +28,7 @@ done
 # vmctl end to end: a real-mode guest prints on COM1 and halts.
 case " $tests " in *" vmctl_run "*)
 	echo "HVX-SUITE: vmctl_run begin"
+	echo vmctl_run >/tmp/hvx-test
 	echo "1..2"
 	[ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko
 	out=$(vmctl run --raw /guests/hello16.bin </dev/null 2>&1); rc=$?
@@ -53,6 +55,7 @@ esac
 # Linux guests: boot, console, SMP, crash isolation, vmctl stop.
 case " $tests " in *" linux_guest "*)
 	echo "HVX-SUITE: linux_guest begin"
+	echo linux_guest >/tmp/hvx-test
 	sh /linux_guest_test.sh
 	rc=$?
 	echo "HVX-SUITE: linux_guest exit $rc"

@@ -57,6 +57,12 @@ enum hvx_cap {
 	 * this is what their CPUID leaf 0x15 should announce.
 	 */
 	HVX_CAP_TSC_KHZ			= 11,
+	/*
+	 * 1: guests may write their TSC, through IA32_TSC or IA32_TSC_ADJUST,
+	 * which the module emulates with a per-vCPU TSC offset; user space may
+	 * then announce CPUID.(EAX=7,ECX=0):EBX[1].
+	 */
+	HVX_CAP_TSC_ADJUST		= 12,
 };
 
 /**

@@ -41,16 +41,9 @@ static int info_run(int argc, char **argv)
 			return VMCTL_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "vmctl info: say which VM: vmctl info NAME (see vmctl list)\n");
+	name = vmctl_name_operand("info", argc, argv);
+	if (!name)
 		return VMCTL_USAGE;
-	}
-	name = argv[optind];
-	if (!vmctl_control_name_valid(name)) {
-		fprintf(stderr, "vmctl info: bad VM name '%s': names are 1 to %d of A-Z a-z 0-9 _ . -\n",
-			name, VMCTL_NAME_MAX);
-		return VMCTL_USAGE;
-	}
 
 	status = vmctl_control_call(name, "info", &reply, err, sizeof(err));
 	if (status != VMCTL_CALL_OK) {

@@ -71,16 +71,9 @@ static int stop_run(int argc, char **argv)
 			return VMCTL_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "vmctl stop: say which VM: vmctl stop NAME (see vmctl list)\n");
+	name = vmctl_name_operand("stop", argc, argv);
+	if (!name)
 		return VMCTL_USAGE;
-	}
-	name = argv[optind];
-	if (!vmctl_control_name_valid(name)) {
-		fprintf(stderr, "vmctl stop: bad VM name '%s': names are 1 to %d of A-Z a-z 0-9 _ . -\n",
-			name, VMCTL_NAME_MAX);
-		return VMCTL_USAGE;
-	}
 
 	switch (vmctl_stop_vm(name, (unsigned int)timeout * 1000, FORCE_WAIT_MS,
 			      force)) {

@@ -92,6 +92,12 @@ bool vmctl_control_alive(const char *name);
 const char *vmctl_reply_get(const char *reply, const char *key, char *buf,
 			    size_t len);
 
+/*
+ * The VM name that vmctl @cmd takes as its one operand, after options:
+ * argv[optind], or NULL after saying on stderr what is wrong with it.
+ */
+const char *vmctl_name_operand(const char *cmd, int argc, char **argv);
+
 enum vmctl_stop_result {
 	VMCTL_STOPPED_GRACEFUL,	/* gone after the power button */
 	VMCTL_STOPPED_FORCED,	/* gone after "quit" */

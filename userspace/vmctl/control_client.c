@@ -5,7 +5,9 @@
  * the reply up to the server's close, and tell "ok" from "error: ...".
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -328,4 +330,22 @@ enum vmctl_stop_result vmctl_stop_vm(const char *name, unsigned int timeout_ms,
 	}
 	return wait_gone(name, force_wait_ms) ? VMCTL_STOPPED_FORCED :
 						VMCTL_STOP_STILL_THERE;
+}
+
+const char *vmctl_name_operand(const char *cmd, int argc, char **argv)
+{
+	const char *name;
+
+	if (optind + 1 != argc) {
+		fprintf(stderr, "vmctl %s: say which VM: vmctl %s NAME (see vmctl list)\n",
+			cmd, cmd);
+		return NULL;
+	}
+	name = argv[optind];
+	if (!vmctl_control_name_valid(name)) {
+		fprintf(stderr, "vmctl %s: bad VM name '%s': names are 1 to %d of A-Z a-z 0-9 _ . -\n",
+			cmd, name, VMCTL_NAME_MAX);
+		return NULL;
+	}
+	return name;
 }

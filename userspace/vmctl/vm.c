@@ -78,6 +78,9 @@ int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
 	vm->irqchip = irqchip;
 	if (!ioctl(vm->sys_fd, HVX_CHECK_CAPABILITY, &cap))
 		vm->tsc_khz = cap.value;
+	cap = (struct hvx_capability){ .cap = HVX_CAP_TSC_ADJUST };
+	if (!ioctl(vm->sys_fd, HVX_CHECK_CAPABILITY, &cap))
+		vm->tsc_adjust = cap.value;
 	vm->mem = mmap(NULL, mem_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem == MAP_FAILED) {

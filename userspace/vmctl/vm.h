@@ -62,6 +62,7 @@ struct vmctl_vm {
 	size_t run_size;
 	bool irqchip;		/* in-kernel APICs: Linux and multiboot guests */
 	uint32_t tsc_khz;
+	bool tsc_adjust;	/* the module emulates IA32_TSC_ADJUST */
 	uint8_t *mem;
 	uint64_t mem_size;
 	struct vmctl_pio_dev pio[VMCTL_MAX_PIO_DEVS];
