@@ -243,10 +243,12 @@ unexpected:
 }
 
 /*
- * Debug registers are emulated: the guest's DR0-3, DR6 and DR7 live in the
- * vCPU and the hardware DR7 stays disarmed in guest mode, so that a guest
- * can neither arm breakpoints on host addresses nor see the host's.
- * Guest breakpoints therefore do not fire (yet).
+ * Every MOV DR exits, and the guest's DR0-3, DR6 and DR7 live in the vCPU.
+ * Its DR7 reaches the hardware only through the VMCS (GUEST_DR7, loaded
+ * at entry, cleared by the exit) and DR0-3 only while that DR7 arms one:
+ * guest breakpoints fire in guest mode, on guest addresses, and never in
+ * the host. General detect is emulated here, since the exit would
+ * otherwise take the MOV before the CPU's own check.
  */
 static int handle_dr(struct hvx_vcpu *v)
 {
@@ -257,6 +259,13 @@ static int handle_dr(struct hvx_vcpu *v)
 
 	if ((dr == 4 || dr == 5) && (hvx_vmx_get_cr4() & X86_CR4_DE))
 		return inject_ud(v);
+	if (v->dr7 & HVX_DR7_GD) {
+		/* A fault: the CPU clears GD so that the handler may use DRs. */
+		v->dr6 |= HVX_DR6_BD;
+		hvx_vmx_set_dr7(v, v->dr7 & ~HVX_DR7_GD);
+		hvx_vmx_inject_exception(X86_TRAP_DB, false, 0);
+		return RESUME_GUEST;
+	}
 	if (dr >= 4)
 		dr += 2 * (dr < 6);	/* DR4/5 alias DR6/7 */
 
@@ -269,7 +278,8 @@ static int handle_dr(struct hvx_vcpu *v)
 		else if (dr == 6)
 			v->dr6 = (val & HVX_DR6_VOLATILE) | HVX_DR6_FIXED_1;
 		else
-			v->dr7 = (val & ~HVX_DR7_RESERVED) | HVX_DR7_FIXED_1;
+			hvx_vmx_set_dr7(v, (val & ~HVX_DR7_RESERVED) |
+					   HVX_DR7_FIXED_1);
 	} else {
 		val = dr < 4 ? v->dr[dr] : dr == 6 ? v->dr6 : v->dr7;
 		reg_write(v, reg, val);

@@ -28,7 +28,10 @@ struct vm_area_struct;
 /* Debug register bits (SDM Vol. 3B 18.2.3, 18.2.4). */
 #define HVX_DR6_FIXED_1		0xffff0ff0ul	/* read as 1 */
 #define HVX_DR6_VOLATILE	0x0001e00ful	/* B0-B3, BD, BS, BT, RTM */
+#define HVX_DR6_BD		0x00002000ul	/* a MOV DR met DR7.GD */
 #define HVX_DR7_FIXED_1		0x00000400ul
+#define HVX_DR7_ENABLED		0x000000fful	/* L0-L3, G0-G3 */
+#define HVX_DR7_GD		0x00002000ul
 #define HVX_DR7_RESERVED	0xffffffff0000d800ull
 
 /* Guest GPRs in the order of the x86 register numbers; CR2 after them. */

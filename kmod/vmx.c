@@ -357,6 +357,13 @@ static void set_proc_ctl(struct hvx_vcpu *v, u32 bits, bool on)
 	}
 }
 
+/* GD stays out of the hardware: handle_dr() emulates it. */
+void hvx_vmx_set_dr7(struct hvx_vcpu *v, unsigned long dr7)
+{
+	v->dr7 = dr7;
+	vmcs_writel(GUEST_DR7, dr7 & ~HVX_DR7_GD);
+}
+
 void hvx_vmx_clear_irq_window(struct hvx_vcpu *v)
 {
 	set_proc_ctl(v, CPU_BASED_INTR_WINDOW_EXITING, false);
@@ -490,6 +497,13 @@ int hvx_vmx_enter(struct hvx_vcpu *v)
 		vmcs_writel(HOST_CR4, cr4);
 	if (v->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, v->xcr0);
+	/* Not in the VMCS, and the host or another vCPU may have used them. */
+	if (v->dr7 & HVX_DR7_ENABLED) {
+		set_debugreg(v->dr[0], 0);
+		set_debugreg(v->dr[1], 1);
+		set_debugreg(v->dr[2], 2);
+		set_debugreg(v->dr[3], 3);
+	}
 	inject_queued_events(v);
 	if (preemption_ticks)
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, preemption_ticks);
@@ -498,7 +512,11 @@ int hvx_vmx_enter(struct hvx_vcpu *v)
 
 	if (v->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-	/* A VM exit clears DR7 and IA32_DEBUGCTL (SDM Vol. 3C 28.3). */
+	/*
+	 * A VM exit clears DR7 and IA32_DEBUGCTL (SDM Vol. 3C 28.3); DR0-3
+	 * may hold the guest's, which matter only to the host's own armed
+	 * breakpoints.
+	 */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
 	if (v->host_debugctl)

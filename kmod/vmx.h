@@ -56,6 +56,7 @@ void hvx_vmx_reset(struct hvx_vcpu *vcpu);
 void hvx_vmx_start_at_sipi(struct hvx_vcpu *vcpu, u8 vector);
 /* Stop asking for interrupt-window exits (the window is open). */
 void hvx_vmx_clear_irq_window(struct hvx_vcpu *vcpu);
+void hvx_vmx_set_dr7(struct hvx_vcpu *vcpu, unsigned long dr7);
 /* HVX_INJECT_EVENT: 0, -EINVAL for a bad event, -EBUSY if one is queued. */
 int hvx_vmx_queue_event(struct hvx_vcpu *vcpu, const struct hvx_event *ev);
 u64 hvx_vmx_host_xcr0(void);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vCPU and VM state that user space reads and writes: MSRs, the TSC,
- * FPU/XSAVE state, injected events, the dirty log and VM statistics.
+ * vCPU and VM state that user space reads and writes, and that the guest
+ * sets for itself: MSRs, the TSC, hardware breakpoints, FPU/XSAVE state,
+ * injected events, the dirty log and VM statistics.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -218,6 +219,108 @@ TEST_F(state, tsc_offset_and_adjust)
 	ASSERT_EQ(1, ioctl(self->vcpu->fd, HVX_GET_MSRS, &msrs));
 	EXPECT_LE(TSC_SET_BY_GUEST, e.data);
 	EXPECT_GT(TSC_SET_BY_GUEST + slack, e.data);
+}
+
+/*
+ * Hardware breakpoints armed by the guest fire in the guest. The #DB
+ * handler counts, keeps DR6 and clears it, and sets RF in the frame so
+ * that an instruction breakpoint lets the instruction run on return.
+ */
+volatile uint64_t db_count, db_dr6, bp_data, bp_runs;
+
+extern char isr_db[];
+asm(".pushsection .text\n"
+    "isr_db:\n"
+    "	push %rax\n"
+    "	lock incq db_count(%rip)\n"
+    "	mov %dr6, %rax\n"
+    "	mov %rax, db_dr6(%rip)\n"
+    "	mov $0xffff0ff0, %eax\n"
+    "	mov %rax, %dr6\n"
+    "	orq $0x10000, 24(%rsp)\n"	/* RFLAGS.RF, above RAX, RIP, CS */
+    "	pop %rax\n"
+    "	iretq\n"
+    ".popsection");
+
+static void __attribute__((noinline)) __guest_code bp_target(void)
+{
+	bp_runs++;
+}
+
+static inline void guest_set_dr(int n, uint64_t v)
+{
+	switch (n) {
+	case 0: asm volatile("mov %0, %%dr0" : : "r" (v)); break;
+	case 1: asm volatile("mov %0, %%dr1" : : "r" (v)); break;
+	case 7: asm volatile("mov %0, %%dr7" : : "r" (v)); break;
+	}
+}
+
+#define DR7_L0_WRITE_8	(0x1ull | (0x1ull << 16) | (0x2ull << 18))
+#define DR7_L1_EXEC	(0x4ull)
+#define DR7_GD		(0x2000ull)
+
+static void __guest_code guest_breakpoints(void)
+{
+	uint64_t dr7;
+
+	/* 1: a data breakpoint traps after the write. */
+	guest_set_dr(0, (uint64_t)&bp_data);
+	guest_set_dr(7, DR7_L0_WRITE_8);
+	bp_data = 1;
+	GUEST_SYNC_ARGS(1, db_count, db_dr6 & 0xf, bp_data);
+
+	/* 2: an instruction breakpoint faults before the call's target. */
+	guest_set_dr(1, (uint64_t)bp_target);
+	guest_set_dr(7, DR7_L1_EXEC);
+	bp_target();
+	GUEST_SYNC_ARGS(2, db_count, db_dr6 & 0xf, bp_runs);
+
+	/* 3: disarmed, neither fires. */
+	guest_set_dr(7, 0x400);
+	bp_data = 2;
+	bp_target();
+	GUEST_SYNC_ARGS(3, db_count, bp_data, bp_runs);
+
+	/* 4: general detect: the next MOV DR faults, with GD cleared. */
+	guest_set_dr(7, 0x400 | DR7_GD);
+	asm volatile("mov %%dr7, %0" : "=r" (dr7));
+	GUEST_SYNC_ARGS(4, db_count, db_dr6 & 0x2000, dr7);
+	GUEST_DONE();
+}
+
+TEST_F(state, guest_breakpoints_fire_in_the_guest)
+{
+	struct ucall uc;
+
+	NEED_VM();
+	vm_set_idt_handler(self->vm, 1, isr_db);
+	vcpu_setup_long_mode(self->vcpu, guest_breakpoints, 0);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(1, uc.args[0]);
+	EXPECT_EQ(1, uc.args[1]);
+	EXPECT_EQ(1, uc.args[2]);		/* B0 */
+	EXPECT_EQ(1, uc.args[3]);		/* the write happened */
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(2, uc.args[0]);
+	EXPECT_EQ(2, uc.args[1]);
+	EXPECT_EQ(2, uc.args[2]);		/* B1 */
+	EXPECT_EQ(1, uc.args[3]);		/* ran once, after the #DB */
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(3, uc.args[0]);
+	EXPECT_EQ(2, uc.args[1]);
+	EXPECT_EQ(2, uc.args[2]);
+	EXPECT_EQ(2, uc.args[3]);
+
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(4, uc.args[0]);
+	EXPECT_EQ(3, uc.args[1]);
+	EXPECT_EQ(0x2000, uc.args[2]);	/* BD */
+	EXPECT_EQ(0x400, uc.args[3]);	/* GD cleared by the #DB */
+	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(self->vcpu, &uc));
 }
 
 /* XMM0 low quadword, without letting the compiler use SSE itself. */
