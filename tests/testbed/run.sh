@@ -108,15 +108,21 @@ clock: sync=none, time0=local
 port_e9_hack: enabled=1
 sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 EOF
-# Debian's Bochs has its debugger built in and would stop at a prompt.
-printf 'continue\nquit\n' >"$workdir/cmds"
+# Debian's Bochs has its debugger built in and would stop at a prompt. The
+# rc file starts the machine; the prompt, when the machine stops, reads the
+# FIFO "debugger": "quit" once the guest is done, or at a time-out (after a
+# SIGINT stops the machine) the commands that show where each CPU was.
+printf 'continue\n' >"$workdir/cmds"
 
 cd "$workdir"
-rm -f serial.log bochs.log bochs.out
+rm -f serial.log bochs.log bochs.out debugger
 : >serial.log
+mkfifo debugger
 start=$SECONDS
-bochs -q -f bochsrc -rc cmds </dev/null >bochs.out 2>&1 &
+bochs -q -f bochsrc -rc cmds <debugger >bochs.out 2>&1 &
 bochs_pid=$!
+exec 7>debugger
+trap '' PIPE	# a write to the FIFO of a Bochs that is gone must not kill us
 # Background jobs ignore Ctrl-C in scripts: never leave an orphan Bochs behind.
 trap 'kill "$bochs_pid" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
@@ -133,7 +139,10 @@ while kill -0 "$bochs_pid" 2>/dev/null; do
 	elapsed=$((SECONDS - start))
 	[[ -z $init_at && -n $(marker 'init at') ]] && init_at=$elapsed
 	[[ -z $suite_at && -n $(marker 'suite exit') ]] && suite_at=$elapsed
-	[[ -z $done_at && -n $(marker 'dmesg end') ]] && done_at=$elapsed
+	if [[ -z $done_at && -n $(marker 'dmesg end') ]]; then
+		done_at=$elapsed
+		echo quit >&7 || true
+	fi
 	if ((elapsed >= timeout)); then
 		timed_out=1
 		break
@@ -145,6 +154,28 @@ while kill -0 "$bochs_pid" 2>/dev/null; do
 	fi
 	sleep 1
 done
+# Where every CPU was at the time-out: registers, the next instructions,
+# the top of the stack (kernel return addresses; nokaslr makes them the
+# same in every boot, so /proc/kallsyms of a later boot names them).
+cpu_state() {
+	local from
+	from=$(stat -c %s bochs.out)
+	kill -INT "$bochs_pid" 2>/dev/null || return
+	sleep 2
+	for ((c = 0; c < cpus; c++)); do
+		printf 'set $cpu = %d\nr\nu /4\nprint-stack 16\n' "$c"
+	done >&7 || true
+	echo quit >&7 || true
+	for ((i = 0; i < 20; i++)); do
+		kill -0 "$bochs_pid" 2>/dev/null || break
+		sleep 1
+	done
+	echo "--- each CPU at the time-out (Bochs debugger):"
+	tail -c +$((from + 1)) bochs.out | grep -v '^$' | head -n $((cpus * 60))
+}
+if [[ -n $timed_out ]]; then
+	cpu_state
+fi
 if kill -0 "$bochs_pid" 2>/dev/null; then
 	kill "$bochs_pid" 2>/dev/null || true
 	sleep 2
