@@ -348,6 +348,19 @@ static void timer_set_deadline(struct hvx_lapic *apic, u64 deadline)
 		      HRTIMER_MODE_REL_HARD);
 }
 
+/* The vCPU's TSC moved (IA32_TSC, IA32_TSC_ADJUST): so did the deadline. */
+void hvx_lapic_tsc_changed(struct hvx_lapic *apic)
+{
+	u64 deadline;
+
+	if (timer_mode(apic) != APIC_LVT_TIMER_TSCDEADLINE)
+		return;
+	timer_stop(apic);	/* a firing timer has cleared the deadline */
+	deadline = READ_ONCE(apic->tsc_deadline);
+	if (deadline)
+		timer_set_deadline(apic, deadline);
+}
+
 /* ---- Registers --------------------------------------------------------- */
 
 static u32 reg_read(struct hvx_lapic *apic, u32 off)

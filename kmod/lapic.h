@@ -64,6 +64,7 @@ bool hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write, void *data,
 /* MSRs: IA32_APIC_BASE, TSC_DEADLINE, x2APIC; 1 = not ours, <0 = #GP. */
 int hvx_lapic_msr_read(struct hvx_vcpu *vcpu, u32 index, u64 *value);
 int hvx_lapic_msr_write(struct hvx_vcpu *vcpu, u32 index, u64 value);
+void hvx_lapic_tsc_changed(struct hvx_lapic *apic);
 u8 hvx_lapic_get_cr8(struct hvx_lapic *apic);
 void hvx_lapic_set_cr8(struct hvx_lapic *apic, u8 cr8);
 

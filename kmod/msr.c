@@ -60,6 +60,8 @@ static void set_tsc_offset(struct hvx_vcpu *v, s64 offset, bool adjust)
 		v->tsc_adjust += offset - v->tsc_offset;
 	v->tsc_offset = offset;
 	vmcs_write64(TSC_OFFSET, offset);
+	if (v->apic)
+		hvx_lapic_tsc_changed(v->apic);
 }
 
 int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)

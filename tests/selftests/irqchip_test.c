@@ -43,6 +43,7 @@
 
 #define MSR_APIC_BASE		0x1b
 #define MSR_TSC_DEADLINE	0x6e0
+#define MSR_TSC_ADJUST		0x3b
 #define MSR_X2APIC(reg)		(0x800 + ((reg) >> 4))
 #define APIC_BASE_X2APIC	(1ull << 10)
 
@@ -193,7 +194,7 @@ static void __guest_code guest_timer_periodic(uint64_t tsc_per_ms)
 
 static void __guest_code guest_timer_deadline(uint64_t tsc_per_ms)
 {
-	uint64_t deadline;
+	uint64_t deadline, start;
 
 	apic_write(APIC_SVR, 0x1ff);
 	apic_write(APIC_LVTT, VEC_TIMER | LVTT_TSC_DEADLINE);
@@ -207,6 +208,12 @@ static void __guest_code guest_timer_deadline(uint64_t tsc_per_ms)
 	/* A deadline in the past fires at once. */
 	wrmsr(MSR_TSC_DEADLINE, 1);
 	wait_irqs(2);
+	/* So does one that the TSC jumps past (TSC_ADJUST moves the TSC). */
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + 1000 * tsc_per_ms);
+	wrmsr(MSR_TSC_ADJUST, 2000 * tsc_per_ms);
+	start = rdtsc();
+	wait_irqs(3);
+	GUEST_SYNC_ARGS(1, rdtsc() - start, 100 * tsc_per_ms, 0);
 	GUEST_DONE();
 }
 
@@ -470,9 +477,17 @@ TEST_F(irqchip, timer_periodic)
 
 TEST_F(irqchip, timer_tsc_deadline)
 {
+	struct ucall uc;
+
 	NEED_VM();
 	vcpu_setup_long_mode(self->vcpu, guest_timer_deadline,
 			     self->tsc_per_ms);
+	expect_sync(self->vcpu, 1, &uc);
+	/* Not the 1000 ms that the deadline was ahead before the jump. */
+	EXPECT_GT(uc.args[2], uc.args[1])
+		TH_LOG("a deadline the TSC jumped past took %llu TSC ticks, not under %llu",
+		       (unsigned long long)uc.args[1],
+		       (unsigned long long)uc.args[2]);
 	run_to_done(self->vcpu);
 }
 
