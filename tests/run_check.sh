@@ -173,7 +173,6 @@ lane_guests() {
 }
 # Each Bochs runs on one host CPU and the boots are most of make check's
 # time: with two CPUs, two lanes of boots run side by side.
-rm -f "$out/failed-boots"
 if [ "$(nproc)" -ge 2 ]; then
 	lane_smp &
 	lane_pid=$!

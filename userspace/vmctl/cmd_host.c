@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <linux/hvx.h>
 
+#include "vm.h"
 #include "vmctl.h"
 
 static void host_usage(void)
@@ -19,13 +20,6 @@ static void host_usage(void)
 	       "Show what hvx offers on this host.\n\n"
 	       "  -r, --raw    print key=value lines, one per fact\n"
 	       "  -h, --help   show this help\n");
-}
-
-static uint64_t capability(int fd, uint32_t cap)
-{
-	struct hvx_capability c = { .cap = cap };
-
-	return ioctl(fd, HVX_CHECK_CAPABILITY, &c) ? 0 : c.value;
 }
 
 static int read_line(const char *path, char *buf, size_t len)
@@ -77,11 +71,11 @@ static int host_run(int argc, char **argv)
 	if (fd < 0)
 		return -fd;
 	api = ioctl(fd, HVX_GET_API_VERSION, 0);
-	cpus = capability(fd, HVX_CAP_VMX_CPUS);
-	rev = capability(fd, HVX_CAP_VMCS_REVISION);
-	pages = capability(fd, HVX_CAP_EPT_LARGE_PAGES);
-	ad = capability(fd, HVX_CAP_EPT_AD_BITS);
-	timer = capability(fd, HVX_CAP_PREEMPTION_TIMER);
+	cpus = vmctl_capability(fd, HVX_CAP_VMX_CPUS);
+	rev = vmctl_capability(fd, HVX_CAP_VMCS_REVISION);
+	pages = vmctl_capability(fd, HVX_CAP_EPT_LARGE_PAGES);
+	ad = vmctl_capability(fd, HVX_CAP_EPT_AD_BITS);
+	timer = vmctl_capability(fd, HVX_CAP_PREEMPTION_TIMER);
 	close(fd);
 	read_line("/sys/class/hvx/hvx/vmx_cpus", cpulist, sizeof(cpulist));
 

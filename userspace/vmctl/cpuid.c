@@ -598,22 +598,6 @@ int vmctl_cpuid_read_host(struct hvx_cpuid_entry *host, unsigned int max)
 	return err ? -1 : (int)n;
 }
 
-/* Sets @bit of register @reg of leaf @fn (sub-leaf 0) where the host has it. */
-static void keep_host_bit(struct hvx_cpuid_entry *e, unsigned int n,
-			  const struct hvx_cpuid_entry *host, unsigned int nhost,
-			  uint32_t fn, int reg, uint32_t bit)
-{
-	struct hvx_cpuid_entry *l = find(e, n, fn, 0);
-	uint32_t r[4];
-
-	lookup(host, nhost, fn, 0, r);
-	if (!l || !(r[reg] & bit))
-		return;
-	uint32_t *out[4] = { &l->eax, &l->ebx, &l->ecx, &l->edx };
-
-	*out[reg] |= bit;
-}
-
 /* XCR0 as the host kernel set it: what hvx lets a guest's XSETBV use. */
 static uint64_t host_xcr0(void)
 {
@@ -632,6 +616,8 @@ int vmctl_setup_cpuid(struct vmctl_vm *vm, int vcpu_fd)
 	struct hvx_cpuid_entry host[HOST_MAX_ENTRIES];
 	struct hvx_cpuid_entry table[HVX_MAX_CPUID_ENTRIES];
 	struct hvx_cpuid cpuid = { 0 };
+	struct hvx_cpuid_entry *l;
+	uint32_t r[4];
 	int nhost, n;
 
 	nhost = vmctl_cpuid_read_host(host, ARRAY_SIZE(host));
@@ -642,8 +628,10 @@ int vmctl_setup_cpuid(struct vmctl_vm *vm, int vcpu_fd)
 	 * its TSC needs no clocksource watchdog, which would otherwise judge
 	 * it against ticks that a busy host delivers late.
 	 */
-	if (n >= 0 && vm->tsc_adjust)
-		keep_host_bit(table, n, host, nhost, 7, EBX, L7B_TSC_ADJUST);
+	if (n >= 0 && vm->tsc_adjust && (l = find(table, n, 7, 0))) {
+		lookup(host, nhost, 7, 0, r);
+		l->ebx |= r[EBX] & L7B_TSC_ADJUST;
+	}
 	if (n >= 0 && vm->irqchip)
 		n = vmctl_cpuid_platform(table, n, ARRAY_SIZE(table),
 					 vm->nr_vcpus, vm->tsc_khz);

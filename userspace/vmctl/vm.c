@@ -48,11 +48,17 @@ static int vcpu_create(struct vmctl_vm *vm, unsigned int id, long mmap_size)
 	return 0;
 }
 
+uint64_t vmctl_capability(int sys_fd, uint32_t cap)
+{
+	struct hvx_capability c = { .cap = cap };
+
+	return ioctl(sys_fd, HVX_CHECK_CAPABILITY, &c) ? 0 : c.value;
+}
+
 int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
 		    unsigned int nr_vcpus, bool irqchip)
 {
 	struct hvx_memory_region region = { 0 };
-	struct hvx_capability cap = { .cap = HVX_CAP_TSC_KHZ };
 	long mmap_size;
 	unsigned int i;
 
@@ -76,11 +82,8 @@ int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
 		goto fail;
 	}
 	vm->irqchip = irqchip;
-	if (!ioctl(vm->sys_fd, HVX_CHECK_CAPABILITY, &cap))
-		vm->tsc_khz = cap.value;
-	cap = (struct hvx_capability){ .cap = HVX_CAP_TSC_ADJUST };
-	if (!ioctl(vm->sys_fd, HVX_CHECK_CAPABILITY, &cap))
-		vm->tsc_adjust = cap.value;
+	vm->tsc_khz = vmctl_capability(vm->sys_fd, HVX_CAP_TSC_KHZ);
+	vm->tsc_adjust = vmctl_capability(vm->sys_fd, HVX_CAP_TSC_ADJUST);
 	vm->mem = mmap(NULL, mem_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem == MAP_FAILED) {

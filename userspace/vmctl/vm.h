@@ -72,6 +72,9 @@ struct vmctl_vm {
 	_Atomic bool running;
 };
 
+/* HVX_CHECK_CAPABILITY on /dev/hvx: the value, 0 if absent or on error. */
+uint64_t vmctl_capability(int sys_fd, uint32_t cap);
+
 /*
  * A VM with @mem_bytes of RAM at guest-physical 0 and @nr_vcpus vCPUs;
  * with @irqchip, the module's APICs and IOAPIC (more than one vCPU needs
