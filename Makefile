@@ -8,13 +8,17 @@
 
 BUILD     := build
 # The kernel the module is built for: the running kernel's build tree where
-# there is one, otherwise the newest installed Debian linux-headers.
+# there is one, otherwise the newest installed Debian linux-headers (not the
+# PREEMPT_RT ones: KDIR_RT is for those, see module-rt).
 KDIR      ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
-		$(shell ls -d /lib/modules/*-amd64/build 2>/dev/null | sort -V | tail -n1))
+		$(shell ls -d /lib/modules/*-amd64/build 2>/dev/null | \
+			grep -v -- '-rt-amd64/build$$' | sort -V | tail -n1))
+KDIR_RT   ?= $(shell ls -d /lib/modules/*-rt-amd64/build 2>/dev/null | sort -V | tail -n1)
 LINUX_SRC := $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 
 DEB_PKGS  := gcc make libc6-dev kmod cpio xz-utils \
 	     linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
+	     linux-image-rt-amd64 linux-headers-rt-amd64 \
 	     bochs bochsbios vgabios busybox-static \
 	     isolinux syslinux-common xorriso acpica-tools
 # make bench also boots the Linux guest under QEMU+KVM, the reference.
@@ -31,18 +35,31 @@ VMCTL_SRCS := $(wildcard userspace/vmctl/*.c)
 VMCTL_HDRS := $(wildcard userspace/vmctl/*.h) uapi/linux/hvx.h
 SELFTESTS  := api_test load_test novmx_test kvm_probe guest_smoke_test state_test \
 	      exits_test memory_test run_loop_test isolation_test stress_test \
-	      irqchip_test
+	      irqchip_test poweroff_with_vms hostile_test fuzz_test
 TEST_LIB   := $(wildcard tests/selftests/lib/*.c)
 TEST_HDRS  := $(wildcard tests/selftests/include/*.h) uapi/linux/hvx.h \
 	      $(BUILD)/kselftest/kselftest_harness.h
 
-.PHONY: all module vmctl selftests guests deps check demo bench lint clean
+.PHONY: all module module-rt vmctl selftests guests deps check demo bench lint clean
 
-all: module vmctl selftests guests
+# The PREEMPT_RT build only where its headers are installed (make deps does).
+all: module vmctl selftests guests $(if $(KDIR_RT),module-rt)
 
 module:
 	@test -d "$(KDIR)" || { echo "no kernel build tree: run 'make deps'" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+# The same module for Debian's PREEMPT_RT kernel (the testbed's vmx-rt boot):
+# built in a copy of the sources, $(BUILD)/rt/kmod/hvx.ko, so that the objects
+# of the normal build in kmod/ stay as they are. cp -p keeps the sources'
+# times, so kbuild rebuilds only what changed.
+RT_SRCS := Kbuild kmod/Kbuild uapi/linux/hvx.h \
+	   $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h kmod/*.S)
+module-rt:
+	@test -d "$(KDIR_RT)" || { echo "no PREEMPT_RT kernel build tree: run 'make deps'" >&2; exit 1; }
+	@mkdir -p $(BUILD)/rt
+	cp -p --parents $(RT_SRCS) $(BUILD)/rt/
+	$(MAKE) -C $(KDIR_RT) M=$(CURDIR)/$(BUILD)/rt W=1 modules
 
 vmctl: $(BUILD)/vmctl
 $(BUILD)/vmctl: $(VMCTL_SRCS) $(VMCTL_HDRS) $(BUILD)/gen/dsdt.h
@@ -101,6 +118,12 @@ lint: $(BUILD)/linux/scripts/checkpatch.pl
 
 check: deps
 	tests/run_check.sh
+
+# One long testbed boot: the fuzzer for an hour of guest time, then the
+# stress tests (tests/testbed/soak.sh; SOAK_SECONDS, SOAK_TESTS override).
+.PHONY: soak
+soak: deps all
+	tests/testbed/soak.sh
 
 demo: deps all
 	tests/testbed/demo.sh

@@ -15,6 +15,7 @@
 #include "hvx.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "vmx.h"
 
 static int hvx_group = -1;
 module_param_named(group, hvx_group, int, 0444);
@@ -257,9 +258,17 @@ static ssize_t vmcs_revision_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(vmcs_revision);
 
+static ssize_t mitigations_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return hvx_vmx_show_mitigations(buf);
+}
+static DEVICE_ATTR_RO(mitigations);
+
 static struct attribute *hvx_dev_attrs[] = {
 	&dev_attr_vmx_cpus.attr,
 	&dev_attr_vmcs_revision.attr,
+	&dev_attr_mitigations.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(hvx_dev);

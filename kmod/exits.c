@@ -14,9 +14,11 @@
 #include <uapi/asm/debugreg.h>
 #include <asm/fpu/xcr.h>
 #include <asm/msr.h>
+#include <asm/trap_pf.h>
 #include <asm/trapnr.h>
 #include <asm/vmx.h>
 
+#include "arch_rules.h"
 #include "exits.h"
 #include "guest_paging.h"
 #include "hvx.h"
@@ -81,15 +83,21 @@ static int read_gpa_cb(void *opaque, u64 gpa, void *buf, unsigned int len)
 	return hvx_vm_read_gpa(opaque, gpa, buf, len);
 }
 
-static int guest_linear_access(struct hvx_vcpu *v, u64 gva, void *buf,
-			       unsigned int len, bool write)
+static void paging_ctx(struct hvx_vcpu *v, struct hvx_paging_ctx *ctx)
 {
-	struct hvx_paging_ctx ctx = {
+	*ctx = (struct hvx_paging_ctx) {
 		.cr0 = hvx_vmx_get_cr0(), .cr3 = vmcs_readl(GUEST_CR3),
 		.cr4 = hvx_vmx_get_cr4(), .efer = hvx_vmx_get_efer(),
 		.read_gpa = read_gpa_cb, .opaque = v->vm,
 	};
+}
 
+static int guest_linear_access(struct hvx_vcpu *v, u64 gva, void *buf,
+			       unsigned int len, bool write)
+{
+	struct hvx_paging_ctx ctx;
+
+	paging_ctx(v, &ctx);
 	while (len) {
 		unsigned int n = min_t(u64, len, PAGE_SIZE - (gva & ~PAGE_MASK));
 		u64 gpa;
@@ -105,6 +113,41 @@ static int guest_linear_access(struct hvx_vcpu *v, u64 gva, void *buf,
 		gva += n;
 		buf += n;
 		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The memory operand of INS or OUTS, checked as the CPU checks it: every
+ * page present, writable for INS, user-accessible at CPL 3 (SDM Vol. 3A
+ * 4.6). On a violation the guest gets the #PF it would have got, with CR2
+ * at the first byte of the page at fault, and 1 is returned.
+ */
+static int string_io_check(struct hvx_vcpu *v, u64 gva, unsigned int len,
+			   bool write)
+{
+	bool user = (vmcs_read16(GUEST_SS_SELECTOR) & 3) == 3 &&
+		    (hvx_vmx_get_cr0() & X86_CR0_PE);
+	struct hvx_paging_ctx ctx;
+	u64 end = gva + len, gpa;
+	int err;
+
+	paging_ctx(v, &ctx);
+	ctx.access = (write ? HVX_ACCESS_WRITE : 0) |
+		     (user ? HVX_ACCESS_USER : 0);
+	for (; gva < end; gva = (gva | ~PAGE_MASK) + 1) {
+		err = hvx_gva_to_gpa(&ctx, gva, &gpa);
+		if (err == -EFAULT || err == -EACCES) {
+			u32 code = (err == -EACCES ? X86_PF_PROT : 0) |
+				   (write ? X86_PF_WRITE : 0) |
+				   (user ? X86_PF_USER : 0);
+
+			v->regs[HVX_CR2] = gva;
+			hvx_vmx_inject_exception(X86_TRAP_PF, true, code);
+			return 1;
+		}
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -128,6 +171,9 @@ static int handle_exception_nmi(struct hvx_vcpu *v)
 	case X86_TRAP_AC:
 		hvx_vmx_inject_exception(X86_TRAP_AC, true,
 					 vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
+		return RESUME_GUEST;
+	case X86_TRAP_MC:
+		/* The host's handler ran right after the exit. */
 		return RESUME_GUEST;
 	}
 	return internal_error(v, HVX_INTERNAL_UNHANDLED_EXIT, 2,
@@ -309,6 +355,7 @@ static int handle_io(struct hvx_vcpu *v)
 	bool in = qual & BIT(3), string = qual & BIT(4), rep = qual & BIT(5);
 	void *data = (char *)run + HVX_RUN_DATA_OFFSET;
 	u32 count = 1;
+	int err;
 
 	run->exit_reason = HVX_EXIT_IO;
 	run->io.direction = in ? HVX_EXIT_IO_IN : HVX_EXIT_IO_OUT;
@@ -339,6 +386,12 @@ static int handle_io(struct hvx_vcpu *v)
 		count = max(count, 1u);
 		if (down)
 			gva -= (count - 1) * size;
+		err = string_io_check(v, gva, count * size, in);
+		if (err > 0)
+			return RESUME_GUEST;
+		if (err)
+			return internal_error(v, HVX_INTERNAL_EMULATION, 2,
+					      gva, vmcs_readl(GUEST_RIP));
 		v->string_gva = gva;
 		v->string_count = count;
 		v->string_down = down;
@@ -547,9 +600,23 @@ static int handle_ept_violation(struct hvx_vcpu *v)
 	err = hvx_vm_handle_ept_fault(v->vm, gpa, write);
 	if (!err)
 		return RESUME_GUEST;
-	if ((err == -ENOENT || err == -EACCES) &&
-	    !(qual & EPT_VIOLATION_ACC_INSTR))
-		return emulate_mmio(v, gpa, write);
+	/*
+	 * Outside guest memory, only an instruction's own data access is
+	 * MMIO to emulate. The CPU's own accesses are not: delivering an
+	 * event (IDT, stack, TSS) or walking the guest's page tables (a
+	 * linear-address access whose "translated access" bit 8 is clear,
+	 * SDM Vol. 3C table 28-7) into unbacked space has no instruction at
+	 * RIP that made it, and emulating one would be a lie.
+	 */
+	if (err == -ENOENT || err == -EACCES) {
+		if (v->idt_info & VECTORING_INFO_VALID_MASK)
+			return internal_error(v, HVX_INTERNAL_DELIVERY_EV, 2,
+					      gpa, (u64)v->idt_info);
+		if ((qual & EPT_VIOLATION_GVA_IS_VALID) &&
+		    (qual & EPT_VIOLATION_GVA_TRANSLATED) &&
+		    !(qual & EPT_VIOLATION_ACC_INSTR))
+			return emulate_mmio(v, gpa, write);
+	}
 	if (err == -ENOMEM)
 		return err;
 	return internal_error(v, HVX_INTERNAL_EMULATION, 3, gpa,
@@ -559,16 +626,28 @@ static int handle_ept_violation(struct hvx_vcpu *v)
 static int handle_xsetbv(struct hvx_vcpu *v)
 {
 	u64 value = (v->regs[HVX_RDX] << 32) | (u32)v->regs[HVX_RAX];
-	u64 supported = hvx_vmx_host_xcr0();
 
-	/* SDM Vol. 1 13.3: x87 always on; AVX needs SSE; nothing unknown. */
-	if ((u32)v->regs[HVX_RCX] || !(value & XFEATURE_MASK_FP) ||
-	    (value & ~supported) ||
-	    ((value & XFEATURE_MASK_YMM) && !(value & XFEATURE_MASK_SSE)))
+	/* Never a guest-chosen value in the host's XSETBV before entry. */
+	if ((u32)v->regs[HVX_RCX] ||
+	    !hvx_xcr0_valid(value, hvx_vmx_xcr0_supported(v)))
 		return inject_gp();
 	v->xcr0 = value;
 	hvx_vmx_skip_instruction(v);
 	return RESUME_GUEST;
+}
+
+/* No virtual PMU: the guest reads no host counter (SDM RDPMC: #GP). */
+static int handle_rdpmc(struct hvx_vcpu *v)
+{
+	return inject_gp();
+}
+
+/* hvx emulates no task switch; say so rather than loop or guess. */
+static int handle_task_switch(struct hvx_vcpu *v)
+{
+	return internal_error(v, HVX_INTERNAL_TASK_SWITCH, 2,
+			      (u64)vmcs_readl(EXIT_QUALIFICATION),
+			      (u64)vmcs_readl(GUEST_RIP));
 }
 
 static int handle_ud(struct hvx_vcpu *v)
@@ -602,10 +681,14 @@ static int (*const exit_handlers[])(struct hvx_vcpu *v) = {
 	[EXIT_REASON_TRIPLE_FAULT]		= handle_triple_fault,
 	[EXIT_REASON_INIT_SIGNAL]		= handle_ignore,
 	[EXIT_REASON_INTERRUPT_WINDOW]		= handle_interrupt_window,
+	/* inject_queued_events() delivers the NMI at the coming entry. */
+	[EXIT_REASON_NMI_WINDOW]		= handle_ignore,
+	[EXIT_REASON_TASK_SWITCH]		= handle_task_switch,
 	[EXIT_REASON_CPUID]			= handle_cpuid,
 	[EXIT_REASON_GETSEC]			= handle_ud,
 	[EXIT_REASON_HLT]			= handle_hlt,
 	[EXIT_REASON_INVD]			= handle_skip,
+	[EXIT_REASON_RDPMC]			= handle_rdpmc,
 	[EXIT_REASON_VMCALL]			= handle_ud,
 	[EXIT_REASON_VMCLEAR]			= handle_ud,
 	[EXIT_REASON_VMLAUNCH]			= handle_ud,
@@ -629,6 +712,12 @@ static int (*const exit_handlers[])(struct hvx_vcpu *v) = {
 	[EXIT_REASON_VMFUNC]			= handle_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]		= handle_ignore,
 	[EXIT_REASON_XSETBV]			= handle_xsetbv,
+	/*
+	 * WBINVD would write back and empty every cache of the host CPU (a
+	 * latency weapon); with no device doing DMA behind the caches'
+	 * back, the guest loses nothing when it is a no-op, as in KVM.
+	 */
+	[EXIT_REASON_WBINVD]			= handle_skip,
 };
 
 int hvx_handle_exit(struct hvx_vcpu *v)

@@ -15,6 +15,7 @@
 #include "guest_paging.h"
 
 /* The register bits that select the paging mode (SDM Vol. 3A 4.1.1). */
+#define HVX_CR0_WP	BIT_ULL(16)
 #define HVX_CR0_PG	BIT_ULL(31)
 #define HVX_CR4_PSE	BIT_ULL(4)
 #define HVX_CR4_PAE	BIT_ULL(5)
@@ -23,6 +24,8 @@
 
 /* Paging-structure entry bits common to every mode. */
 #define HVX_PTE_P	BIT_ULL(0)
+#define HVX_PTE_RW	BIT_ULL(1)
+#define HVX_PTE_US	BIT_ULL(2)
 #define HVX_PTE_PS	BIT_ULL(7)
 
 /*
@@ -56,6 +59,23 @@ static int hvx_read_entry(const struct hvx_paging_ctx *ctx, u64 gpa,
 }
 
 /*
+ * The access rights of a translation are those every entry on the way
+ * grants, ANDed (@rights: the R/W and U/S bits of all of them). A
+ * supervisor write ignores R/W while CR0.WP is clear (SDM Vol. 3A 4.6.1).
+ */
+static int hvx_check_access(const struct hvx_paging_ctx *ctx, u64 rights)
+{
+	bool user = ctx->access & HVX_ACCESS_USER;
+
+	if (user && !(rights & HVX_PTE_US))
+		return -EACCES;
+	if ((ctx->access & HVX_ACCESS_WRITE) && !(rights & HVX_PTE_RW) &&
+	    (user || (ctx->cr0 & HVX_CR0_WP)))
+		return -EACCES;
+	return 0;
+}
+
+/*
  * 32-bit paging (SDM Vol. 3A 4.3): a page directory and page tables of
  * 1024 4-byte entries. A PDE with PS set maps a 4-MByte page only when
  * CR4.PSE is set; otherwise PS is ignored and the PDE points to a table.
@@ -80,7 +100,7 @@ static int hvx_walk_32bit(const struct hvx_paging_ctx *ctx, u32 va, u64 *gpa)
 		*gpa = (pde & GENMASK_ULL(31, 22)) |
 		       ((pde & GENMASK_ULL(20, 13)) << 19) |
 		       (va & GENMASK(21, 0));
-		return 0;
+		return hvx_check_access(ctx, pde);
 	}
 
 	ret = hvx_read_entry(ctx, (pde & HVX_PTE32_ADDR) +
@@ -88,7 +108,7 @@ static int hvx_walk_32bit(const struct hvx_paging_ctx *ctx, u32 va, u64 *gpa)
 	if (ret)
 		return ret;
 	*gpa = (pte & HVX_PTE32_ADDR) | (va & GENMASK(11, 0));
-	return 0;
+	return hvx_check_access(ctx, pde & pte);
 }
 
 /*
@@ -101,7 +121,7 @@ static int hvx_walk_32bit(const struct hvx_paging_ctx *ctx, u32 va, u64 *gpa)
 static int hvx_walk_64bit(const struct hvx_paging_ctx *ctx, u64 table,
 			  u64 va, unsigned int shift, u64 *gpa)
 {
-	u64 entry, page_mask;
+	u64 entry, page_mask, rights = HVX_PTE_RW | HVX_PTE_US;
 	int ret;
 
 	for (;;) {
@@ -109,6 +129,7 @@ static int hvx_walk_64bit(const struct hvx_paging_ctx *ctx, u64 table,
 				     8, &entry);
 		if (ret)
 			return ret;
+		rights &= entry;
 		if (shift == 12 ||
 		    ((shift == 21 || shift == 30) && (entry & HVX_PTE_PS))) {
 			/*
@@ -118,7 +139,7 @@ static int hvx_walk_64bit(const struct hvx_paging_ctx *ctx, u64 table,
 			page_mask = BIT_ULL(shift) - 1;
 			*gpa = (entry & HVX_PTE_ADDR & ~page_mask) |
 			       (va & page_mask);
-			return 0;
+			return hvx_check_access(ctx, rights);
 		}
 		table = entry & HVX_PTE_ADDR;
 		shift -= 9;

@@ -38,6 +38,14 @@ u64 hvx_cap_value(u32 cap);
 int hvx_root_init(void);
 void hvx_root_exit(void);
 const struct cpumask *hvx_root_cpus(void);
+/* This CPU is in VMX root (call with preemption or interrupts off). */
+bool hvx_root_held_here(void);
+/*
+ * Set by the reboot notifier before it leaves VMX root on every CPU, with
+ * vCPUs possibly running: from then on VMX instructions fault, and the
+ * run loop refuses to enter.
+ */
+extern bool hvx_rebooting;
 
 /* dev.c: /dev/hvx and the ioctls of all three kinds of fd. */
 int hvx_dev_init(void);

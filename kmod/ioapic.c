@@ -6,6 +6,7 @@
  * send again if the line is still asserted. A masked pin sends nothing;
  * a level-triggered one sends when unmasked if its line is still up.
  */
+#include <linux/nospec.h>
 #include <linux/slab.h>
 #include <asm/apicdef.h>
 
@@ -72,6 +73,7 @@ int hvx_ioapic_set_line(struct hvx_vm *vm, u32 gsi, bool level)
 		return -ENXIO;
 	if (gsi >= HVX_IOAPIC_PINS)
 		return -EINVAL;
+	gsi = array_index_nospec(gsi, HVX_IOAPIC_PINS);
 	spin_lock(&io->lock);
 	was = asserted(io, gsi);
 	if (level)
@@ -119,6 +121,7 @@ static u32 window_read(struct hvx_ioapic *io)
 	}
 	if (sel < IOAPIC_REDIR_BASE || pin >= HVX_IOAPIC_PINS)
 		return 0;
+	pin = array_index_nospec(pin, HVX_IOAPIC_PINS);
 	return sel & 1 ? io->redir[pin] >> 32 : (u32)io->redir[pin];
 }
 
@@ -134,6 +137,7 @@ static void window_write(struct hvx_vm *vm, u32 val)
 	}
 	if (sel < IOAPIC_REDIR_BASE || pin >= HVX_IOAPIC_PINS)
 		return;
+	pin = array_index_nospec(pin, HVX_IOAPIC_PINS);
 	e = io->redir[pin];
 	if (sel & 1)
 		e = (e & 0xffffffffull) | (u64)val << 32;

@@ -9,6 +9,7 @@
  * with the host's TSC, which the guest reads unscaled.
  */
 #include <linux/math64.h>
+#include <linux/nospec.h>
 #include <linux/slab.h>
 #include <asm/apicdef.h>
 #include <asm/msr-index.h>
@@ -29,9 +30,10 @@
 #define X2APIC_MSR_BASE		0x800
 #define X2APIC_MSR_LAST		0x8ff
 
+/* @off is guest-chosen: bounded for speculation too (callers check it). */
 static u32 *reg(struct hvx_lapic *apic, u32 off)
 {
-	return &apic->regs[off >> 4];
+	return &apic->regs[array_index_nospec(off >> 4, HVX_APIC_REGS)];
 }
 
 /* Software disable and reset mask every LVT entry (SDM Vol. 3A 10.4.7.2). */

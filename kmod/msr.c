@@ -5,6 +5,7 @@
  * writes only what is listed here; anything else is #GP, as on a CPU that
  * lacks the MSR. With an in-kernel irqchip, lapic.c owns the APIC MSRs.
  */
+#include <linux/preempt.h>
 #include <asm/msr.h>
 #include <asm/vmx.h>
 
@@ -75,10 +76,16 @@ int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 			return ret;
 	}
 	if (swapped >= 0) {
-		/* SWAPGS changes KERNEL_GS_BASE without an exit. */
+		/*
+		 * SWAPGS changes KERNEL_GS_BASE without an exit. Preemption
+		 * off: a switch between the test and the read would put the
+		 * host's value back and make us read that.
+		 */
+		preempt_disable();
 		if (v->guest_msrs_loaded && swapped == HVX_MSR_KERNEL_GS_BASE)
 			rdmsrl(MSR_KERNEL_GS_BASE, v->msrs[swapped]);
 		*value = v->msrs[swapped];
+		preempt_enable();
 		return 0;
 	}
 	switch (index) {
@@ -96,6 +103,9 @@ int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 		return 0;
 	case MSR_IA32_TSC_ADJUST:
 		*value = v->tsc_adjust;
+		return 0;
+	case MSR_TSC_AUX:
+		*value = v->tsc_aux;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
@@ -146,9 +156,17 @@ int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value, bool host)
 		/* Reserved bits: the host's WRMSR would fault on them. */
 		if (swapped == HVX_MSR_SFMASK && (value >> 32))
 			return -EINVAL;
+		/*
+		 * The test and the write with preemption off: a switch between
+		 * them restores the host's values (hvx_vmx_vcpu_put()), and the
+		 * write would then leave the guest's LSTAR, say, in the host,
+		 * for the next task's SYSCALL.
+		 */
+		preempt_disable();
 		v->msrs[swapped] = value;
 		if (v->guest_msrs_loaded)
 			wrmsrl(index, value);
+		preempt_enable();
 		return 0;
 	}
 	switch (index) {
@@ -181,6 +199,13 @@ int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value, bool host)
 	case MSR_IA32_DEBUGCTLMSR:
 		/* No LBRs or BTS for guests yet. */
 		return value ? -EINVAL : 0;
+	case MSR_TSC_AUX:
+		/* Bits 63:32 are reserved (SDM Vol. 4, IA32_TSC_AUX). */
+		if (value >> 32)
+			return -EINVAL;
+		/* Loaded at entry by the MSR-load list; see vmx.c. */
+		v->tsc_aux = value;
+		return 0;
 	case MSR_IA32_MISC_ENABLE:
 	case MSR_MTRRdefType:
 	case MSR_IA32_MCG_STATUS:

@@ -19,6 +19,7 @@
 #include <asm/fpu/xstate.h>
 #include <asm/vmx.h>
 
+#include "arch_rules.h"
 #include "exits.h"
 #include "hvx.h"
 #include "lapic.h"
@@ -101,7 +102,7 @@ int hvx_vcpu_fd_create(struct hvx_vm *vm, u32 id)
 	v->vm = vm;
 	v->id = id;
 	mutex_init(&v->mutex);
-	init_waitqueue_head(&v->wq);
+	rcuwait_init(&v->wait);
 	preempt_notifier_init(&v->preempt, &hvx_preempt_ops);
 
 	err = -ENOMEM;
@@ -213,7 +214,7 @@ void hvx_vcpu_kick(struct hvx_vcpu *v)
 {
 	int cpu = READ_ONCE(v->cpu);
 
-	wake_up_interruptible(&v->wq);
+	rcuwait_wake_up(&v->wait);
 	/*
 	 * In guest mode on another CPU: any IPI makes it exit (external
 	 * interrupts exit), and the entry path looks at the APIC again.
@@ -261,7 +262,7 @@ static int vcpu_block(struct hvx_vcpu *v)
 	u64 start = local_clock();
 	int ret;
 
-	ret = wait_event_interruptible(v->wq, can_wake(v));
+	ret = rcuwait_wait_event(&v->wait, can_wake(v), TASK_INTERRUPTIBLE);
 	v->stats.halt_ns += local_clock() - start;
 	return ret ? -EINTR : 0;
 }
@@ -279,6 +280,11 @@ static long vcpu_run(struct hvx_vcpu *v)
 		return -EINTR;
 	}
 
+	/*
+	 * The guest's FPU state becomes this thread's for the whole run: what
+	 * preemption or a softirq saves from the registers goes into it, and
+	 * hvx_vmx_enter() loads it back before each entry.
+	 */
 	fpu_swap_kvm_fpstate(&v->fpu, true);
 	for (;;) {
 		u64 start;
@@ -323,6 +329,19 @@ static long vcpu_run(struct hvx_vcpu *v)
 		local_irq_enable();
 		preempt_enable();
 
+		if (r == -EAGAIN) {
+			/*
+			 * This CPU left VMX root under us. Rebooting: the VM
+			 * is over. Going offline: the scheduler moves us to
+			 * an active CPU, where the VMCS is loaded again.
+			 */
+			if (READ_ONCE(hvx_rebooting)) {
+				ret = -EIO;
+				break;
+			}
+			schedule_timeout_uninterruptible(1);
+			continue;
+		}
 		r = r ? hvx_entry_failed(v) : hvx_handle_exit(v);
 		if (r <= 0) {
 			ret = r;
@@ -464,7 +483,7 @@ long hvx_vcpu_ioctl_get_fpu(struct hvx_vcpu *v, unsigned long arg)
 		return -ENOMEM;
 	fpu->xcr0 = v->xcr0;
 	fpu_copy_guest_fpstate_to_uabi(&v->fpu, fpu->xsave, sizeof(fpu->xsave),
-				       v->fpu.fpstate->user_xfeatures, 0);
+				       v->fpu.fpstate->user_xfeatures, v->pkru);
 	if (copy_to_user((void __user *)arg, fpu, sizeof(*fpu)))
 		ret = -EFAULT;
 	kfree(fpu);
@@ -486,19 +505,20 @@ long hvx_vcpu_ioctl_set_fpu(struct hvx_vcpu *v, unsigned long arg)
 	for (i = 0; i < ARRAY_SIZE(fpu->reserved); i++)
 		if (fpu->reserved[i])
 			goto out;
-	/* The rules of XSETBV (SDM Vol. 1 13.3). */
-	if (!(fpu->xcr0 & XFEATURE_MASK_FP) ||
-	    (fpu->xcr0 & ~hvx_vmx_host_xcr0()) ||
-	    ((fpu->xcr0 & XFEATURE_MASK_YMM) && !(fpu->xcr0 & XFEATURE_MASK_SSE)))
+	/* The rules of XSETBV (SDM Vol. 1 13.3), as for the guest's own. */
+	if (!hvx_xcr0_valid(fpu->xcr0, hvx_vmx_xcr0_supported(v)))
 		goto out;
 	/*
 	 * The state may hold any feature the guest could enable, whatever its
 	 * XCR0 is now (XMM registers exist with XCR0 = x87 only, say).
 	 */
+	pkru = v->pkru;
 	ret = fpu_copy_uabi_to_guest_fpstate(&v->fpu, fpu->xsave,
-					     hvx_vmx_host_xcr0(), &pkru);
-	if (!ret)
+					     hvx_vmx_xcr0_supported(v), &pkru);
+	if (!ret) {
 		v->xcr0 = fpu->xcr0;
+		v->pkru = pkru;
+	}
 out:
 	kfree(fpu);
 	return ret;

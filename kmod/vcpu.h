@@ -12,9 +12,10 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
-#include <linux/wait.h>
+#include <linux/rcuwait.h>
 #include <asm/fpu/types.h>
 #include <asm/msr.h>
+#include <asm/vmx.h>
 #include <linux/hvx.h>
 
 #include "insn_decode.h"
@@ -90,6 +91,8 @@ struct hvx_vcpu {
 	/* Guest state emulated by hvx */
 	struct fpu_guest fpu;
 	u64 xcr0;
+	u32 pkru;			/* in the hardware while XCR0 has PKRU */
+	u32 tsc_aux;			/* IA32_TSC_AUX: what RDTSCP, RDPID read */
 	unsigned long dr[4], dr6, dr7;
 	u64 cr8;
 	u64 apic_base;
@@ -98,6 +101,14 @@ struct hvx_vcpu {
 	u64 msrs[HVX_NR_SWAPPED_MSRS];
 	u64 host_msrs[HVX_NR_SWAPPED_MSRS];
 	bool guest_msrs_loaded;		/* msrs[] are in the hardware now */
+	/*
+	 * The VM-entry and VM-exit MSR-load lists (SDM Vol. 3C 25.7.2,
+	 * 25.8.2): TSC_AUX, swapped by the CPU itself at the transitions
+	 * because the host kernel reads it (RDPID, in paranoid entries) at
+	 * any moment, NMIs included. Used only while the values differ.
+	 */
+	struct vmx_msr_entry autoload[2];	/* [0]: guest's, [1]: host's */
+	u32 autoload_count;
 
 	/* Host state that a VM exit does not restore; see vmx.c */
 	bool host_state_saved;
@@ -116,6 +127,12 @@ struct hvx_vcpu {
 	/* Events queued by HVX_INJECT_EVENT until the guest can take them. */
 	bool irq_pending, nmi_pending;
 	u8 irq_vector;
+	/*
+	 * The event the CPU was delivering when the last exit came (the
+	 * IDT-vectoring information, SDM Vol. 3C 28.2.4): delivered again
+	 * before anything else, unless a handler's exception replaces it.
+	 */
+	u32 idt_info, idt_error, idt_insn_len;
 	u32 proc_ctl;			/* cached CPU_BASED_VM_EXEC_CONTROL */
 
 	struct hvx_cpuid_entry *cpuid;
@@ -126,7 +143,12 @@ struct hvx_vcpu {
 	enum hvx_mp_state mp_state;
 	bool halt_if;			/* RFLAGS.IF when it halted */
 	int mode;			/* enum hvx_vcpu_mode */
-	wait_queue_head_t wq;		/* a halted vCPU sleeps here */
+	/*
+	 * A halted vCPU sleeps here. An rcuwait, not a wait queue: the APIC
+	 * timer wakes it from hard-interrupt context, where PREEMPT_RT
+	 * forbids the wait queue's sleeping spinlock.
+	 */
+	struct rcuwait wait;
 
 	struct hvx_vcpu_stats stats;
 };

@@ -9,10 +9,12 @@
  * to that process as any of its memory is.
  */
 #include <linux/anon_inodes.h>
+#include <linux/magic.h>
 #include <linux/bitmap.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
+#include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -38,9 +40,11 @@ static void slot_unmap(struct hvx_vm *vm, struct hvx_memslot *slot)
 {
 	unsigned long i;
 
-	for (i = 0; i < slot_npages(slot); i++)
+	for (i = 0; i < slot_npages(slot); i++) {
 		if (slot->pages[i])
 			hvx_ept_unmap(&vm->ept, slot->gpa + (i << PAGE_SHIFT));
+		cond_resched();
+	}
 }
 
 static void slot_unpin(struct hvx_vm *vm, struct hvx_memslot *slot)
@@ -53,6 +57,7 @@ static void slot_unpin(struct hvx_vm *vm, struct hvx_memslot *slot)
 		unpin_user_pages_dirty_lock(&slot->pages[i], 1,
 					    slot_writable(slot));
 		vm->pinned_pages--;
+		cond_resched();
 	}
 	kvfree(slot->pages);
 	kvfree(slot->dirty);
@@ -64,6 +69,12 @@ static void hvx_vm_free(struct kref *ref)
 	struct hvx_vm *vm = container_of(ref, struct hvx_vm, ref);
 	int i;
 
+	/*
+	 * No CPU may keep a translation to a page that goes back to its
+	 * owner, or through a table that is freed, for a later VM whose EPT
+	 * root lands on the same page to use.
+	 */
+	hvx_ept_flush(&vm->ept);
 	for (i = 0; i < HVX_MAX_MEM_SLOTS; i++)
 		if (vm->slots[i].used)
 			slot_unpin(vm, &vm->slots[i]);
@@ -125,6 +136,61 @@ static struct hvx_memslot *find_slot(struct hvx_vm *vm, u64 gpa)
 	return NULL;
 }
 
+/*
+ * Guest memory is pinned for as long as the slot lives. Only anonymous
+ * and shmem (memfd, MAP_SHARED|MAP_ANONYMOUS, tmpfs) or hugetlbfs memory
+ * may be: a long-term pin of a page-cache page of a regular file defeats
+ * writeback and truncation (the problem behind FOLL_LONGTERM's limits).
+ */
+static bool backing_pinnable(struct file *file)
+{
+	unsigned long magic;
+
+	if (!file)
+		return true;
+	magic = file_inode(file)->i_sb->s_magic;
+	return magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC;
+}
+
+static int check_backing(u64 uaddr, u64 size)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	u64 end = uaddr + size;
+	int err = 0;
+
+	mmap_read_lock(mm);
+	while (uaddr < end) {
+		vma = vma_lookup(mm, uaddr);
+		/* Holes are the owner's business: they fault at EPT time. */
+		if (!vma) {
+			vma = find_vma(mm, uaddr);
+			if (!vma || vma->vm_start >= end)
+				break;
+		} else if (!backing_pinnable(vma->vm_file) ||
+			   (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+			err = -EINVAL;
+			break;
+		}
+		uaddr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return err;
+}
+
+/* A page pinned at fault time: the mapping may have changed since. */
+static bool page_pinnable(struct page *page)
+{
+	struct address_space *mapping;
+
+	if (PageAnon(page))
+		return true;
+	mapping = page_mapping(page);
+	return mapping && mapping->host &&
+	       (mapping->host->i_sb->s_magic == TMPFS_MAGIC ||
+		mapping->host->i_sb->s_magic == HUGETLBFS_MAGIC);
+}
+
 static int check_region(const struct hvx_memory_region *r)
 {
 	/* A 4-level EPT translates 48 bits, whatever the CPU's width. */
@@ -143,7 +209,8 @@ static int check_region(const struct hvx_memory_region *r)
 	    !PAGE_ALIGNED(r->userspace_addr))
 		return -EINVAL;
 	if (r->guest_phys_addr + r->size < r->guest_phys_addr ||
-	    r->guest_phys_addr + r->size > gpa_limit)
+	    r->guest_phys_addr + r->size > gpa_limit ||
+	    r->size >> PAGE_SHIFT > HVX_MAX_SLOT_PAGES)
 		return -EINVAL;
 	if (r->userspace_addr + r->size < r->userspace_addr ||
 	    !access_ok((void __user *)(unsigned long)r->userspace_addr,
@@ -160,6 +227,8 @@ long hvx_vm_set_memory_region(struct hvx_vm *vm,
 	int i, err;
 
 	err = check_region(r);
+	if (!err && r->size)
+		err = check_backing(r->userspace_addr, r->size);
 	if (err)
 		return err;
 	id = array_index_nospec(r->slot, HVX_MAX_MEM_SLOTS);
@@ -190,15 +259,19 @@ long hvx_vm_set_memory_region(struct hvx_vm *vm,
 			goto out;
 		}
 	}
+	/* User-sized: a failure is the caller's ENOMEM, not a warning. */
 	slot->pages = kvcalloc(r->size >> PAGE_SHIFT, sizeof(*slot->pages),
-			       GFP_KERNEL_ACCOUNT);
-	if (r->flags & HVX_MEM_LOG_DIRTY)
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (slot->pages && (r->flags & HVX_MEM_LOG_DIRTY))
 		slot->dirty = kvcalloc(BITS_TO_LONGS(r->size >> PAGE_SHIFT),
-				       sizeof(long), GFP_KERNEL_ACCOUNT);
+				       sizeof(long),
+				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!slot->pages ||
 	    (!slot->dirty && (r->flags & HVX_MEM_LOG_DIRTY))) {
 		kvfree(slot->pages);
+		kvfree(slot->dirty);
 		slot->pages = NULL;
+		slot->dirty = NULL;
 		err = -ENOMEM;
 		goto out;
 	}
@@ -245,7 +318,8 @@ static void fault_around(struct hvx_vm *vm, struct hvx_memslot *slot,
 		if (n <= 0)
 			return;
 		for (j = 0; j < n; j++) {
-			if (hvx_ept_map(&vm->ept,
+			if (!page_pinnable(pages[j]) ||
+			    hvx_ept_map(&vm->ept,
 					slot->gpa + ((i + j) << PAGE_SHIFT),
 					page_to_phys(pages[j]),
 					HVX_EPT_R | HVX_EPT_W | HVX_EPT_X)) {
@@ -309,6 +383,11 @@ int hvx_vm_handle_ept_fault(struct hvx_vm *vm, u64 gpa, bool write)
 	    (slot_writable(slot) ||
 	     pin_user_pages_fast(slot->uaddr + (idx << PAGE_SHIFT), 1,
 				 FOLL_LONGTERM, &page) != 1)) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (!page_pinnable(page)) {
+		unpin_user_page(page);
 		err = -EFAULT;
 		goto out;
 	}
@@ -443,7 +522,7 @@ long hvx_vm_get_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log *log)
 	}
 	npages = slot_npages(slot);
 	bytes = BITS_TO_LONGS(npages) * sizeof(long);
-	snap = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	snap = kvmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!snap) {
 		mutex_unlock(&vm->lock);
 		return -ENOMEM;
@@ -455,11 +534,13 @@ long hvx_vm_get_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log *log)
 	 */
 	memcpy(snap, slot->dirty, bytes);
 	bitmap_zero(slot->dirty, npages);
-	for_each_set_bit(i, snap, npages)
+	for_each_set_bit(i, snap, npages) {
 		if (slot->pages[i])
 			hvx_ept_map(&vm->ept, slot->gpa + (i << PAGE_SHIFT),
 				    page_to_phys(slot->pages[i]),
 				    HVX_EPT_R | HVX_EPT_X);
+		cond_resched();
+	}
 	hvx_ept_flush(&vm->ept);
 	mutex_unlock(&vm->lock);
 

@@ -11,6 +11,7 @@
 #include <linux/build_bug.h>
 #include <linux/compiler.h>
 #include <linux/types.h>
+#include <asm/asm.h>
 #include <asm/vmx.h>
 
 enum { VMCS_W16 = 0, VMCS_W64 = 1, VMCS_W32 = 2, VMCS_WNAT = 3 };
@@ -23,35 +24,49 @@ static __always_inline void vmcs_check_width(unsigned long field, int w)
 			 "VMCS field accessed with the wrong width");
 }
 
-void hvx_vmcs_error(const char *op, unsigned long field, unsigned long val);
+/*
+ * VMREAD and VMWRITE report two failures apart: VMfail (CF or ZF; a bad
+ * field or no current VMCS) and a fault (#UD outside VMX root: a CPU that
+ * went offline, or every CPU once the reboot notifier left VMX root under
+ * a running vCPU). The exception table turns the fault into an error
+ * report instead of an oops, as KVM does while rebooting.
+ */
+enum { VMCS_OK, VMCS_VMFAIL, VMCS_FAULT };
+
+void hvx_vmcs_error(const char *op, unsigned long field, unsigned long val,
+		    int how);
 
 static __always_inline unsigned long __vmcs_read(unsigned long field)
 {
-	unsigned long value;
-	bool fail;
+	unsigned long value = 0;
+	u8 how = VMCS_FAULT;	/* unless SETNA below runs */
 
-	asm volatile("vmread %[field], %[value]\n\t"
-		     "setna %[fail]"
-		     : [value] "=rm" (value), [fail] "=qm" (fail)
+	asm volatile("1: vmread %[field], %[value]\n\t"
+		     "setna %[how]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [value] "+rm" (value), [how] "+qm" (how)
 		     : [field] "r" (field)
 		     : "cc");
-	if (unlikely(fail))
-		hvx_vmcs_error("vmread", field, 0);
+	if (unlikely(how))
+		hvx_vmcs_error("vmread", field, 0, how);
 	return value;
 }
 
 static __always_inline void __vmcs_write(unsigned long field,
 					 unsigned long value)
 {
-	bool fail;
+	u8 how = VMCS_FAULT;
 
-	asm volatile("vmwrite %[value], %[field]\n\t"
-		     "setna %[fail]"
-		     : [fail] "=qm" (fail)
+	asm volatile("1: vmwrite %[value], %[field]\n\t"
+		     "setna %[how]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [how] "+qm" (how)
 		     : [field] "r" (field), [value] "rm" (value)
 		     : "cc", "memory");
-	if (unlikely(fail))
-		hvx_vmcs_error("vmwrite", field, value);
+	if (unlikely(how))
+		hvx_vmcs_error("vmwrite", field, value, how);
 }
 
 static __always_inline u16 vmcs_read16(unsigned long field)

@@ -9,16 +9,22 @@
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/vmalloc.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/io.h>
+#include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
+#include <asm/pkru.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/trapnr.h>
 #include <asm/tsc.h>
 
+#include "arch_rules.h"
 #include "hvx.h"
 #include "lapic.h"
 #include "vcpu.h"
@@ -33,6 +39,8 @@ static struct {
 } ctl;
 
 static unsigned long *msr_bitmap;
+static int l1d_flush_init(void);
+static void l1d_flush_exit(void);
 /* VMX-preemption timer ticks per guest slice; 0 when there is no timer. */
 static u32 preemption_ticks;
 static unsigned long host_idt_base;
@@ -54,11 +62,32 @@ static DEFINE_PER_CPU(struct page *, current_vmcs);
 			 X86_CR4_SMEP | X86_CR4_SMAP)
 #define GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
-void hvx_vmcs_error(const char *op, unsigned long field, unsigned long val)
+/* VM_INSTRUCTION_ERROR, read without __vmcs_read(): no recursion here. */
+static u32 vm_instruction_error(void)
 {
+	unsigned long err = 0;
+
+	asm volatile("1: vmread %[field], %[err]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [err] "+r" (err)
+		     : [field] "r" ((unsigned long)VM_INSTRUCTION_ERROR)
+		     : "cc");
+	return err;
+}
+
+void hvx_vmcs_error(const char *op, unsigned long field, unsigned long val,
+		    int how)
+{
+	if (how == VMCS_FAULT) {
+		/* Expected once the reboot notifier has left VMX root. */
+		if (!READ_ONCE(hvx_rebooting))
+			pr_err_ratelimited("%s field %#lx faulted: CPU%d is not in VMX root\n",
+					   op, field, raw_smp_processor_id());
+		return;
+	}
 	pr_warn_ratelimited("%s field %#lx (value %#lx) failed, VM-instruction error %u\n",
-			    op, field, val,
-			    (u32)__vmcs_read(VM_INSTRUCTION_ERROR));
+			    op, field, val, vm_instruction_error());
 }
 
 /*
@@ -90,10 +119,12 @@ int hvx_vmx_init(void)
 	struct desc_ptr idt;
 	int cpu, err;
 
-	err = adjust_ctl(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+	err = adjust_ctl(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
+			 PIN_BASED_VIRTUAL_NMIS,
 			 PIN_BASED_VMX_PREEMPTION_TIMER,
 			 hvx_caps.pinbased, &ctl.pin) ?:
 	      adjust_ctl(CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
+			 CPU_BASED_RDPMC_EXITING |
 			 CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_CR8_LOAD_EXITING |
 			 CPU_BASED_CR8_STORE_EXITING |
 			 CPU_BASED_MOV_DR_EXITING |
@@ -105,7 +136,8 @@ int hvx_vmx_init(void)
 	      adjust_ctl(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_ENABLE_VPID |
 			 SECONDARY_EXEC_UNRESTRICTED_GUEST,
 			 SECONDARY_EXEC_ENABLE_RDTSCP |
-			 SECONDARY_EXEC_ENABLE_INVPCID,
+			 SECONDARY_EXEC_ENABLE_INVPCID |
+			 SECONDARY_EXEC_WBINVD_EXITING,
 			 hvx_caps.procbased2, &ctl.proc2) ?:
 	      adjust_ctl(VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
 			 VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
@@ -119,9 +151,15 @@ int hvx_vmx_init(void)
 		pr_err("cannot load: VMX controls hvx needs are not offered\n");
 		return -ENODEV;
 	}
+	/* Virtual NMIs come with NMI-window exiting (SDM Vol. 3C 25.6.2). */
+	if (!(hvx_caps.procbased >> 32 & CPU_BASED_NMI_WINDOW_EXITING)) {
+		pr_err("cannot load: no NMI-window exiting\n");
+		return -ENODEV;
+	}
 	/* Whoever may clear them, we do not want these. */
 	ctl.proc &= ~(CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING |
-		      CPU_BASED_INVLPG_EXITING | CPU_BASED_RDTSC_EXITING);
+		      CPU_BASED_INVLPG_EXITING | CPU_BASED_RDTSC_EXITING |
+		      CPU_BASED_NMI_WINDOW_EXITING);
 	ctl.proc |= (u32)hvx_caps.procbased;
 	ctl.entry &= ~VM_ENTRY_IA32E_MODE;
 
@@ -154,11 +192,15 @@ int hvx_vmx_init(void)
 
 	for_each_possible_cpu(cpu)
 		INIT_LIST_HEAD(&per_cpu(loaded_vmcss, cpu));
-	return 0;
+	err = l1d_flush_init();
+	if (err)
+		free_page((unsigned long)msr_bitmap);
+	return err;
 }
 
 void hvx_vmx_exit(void)
 {
+	l1d_flush_exit();
 	free_page((unsigned long)msr_bitmap);
 }
 
@@ -206,11 +248,19 @@ static unsigned long tss_base(const struct desc_ptr *gdt)
 	       ((unsigned long)tss->base3 << 32);
 }
 
+/* TSC_AUX is the kernel's (node << 12 | cpu) where RDTSCP or RDPID exist. */
+static bool has_tsc_aux(void)
+{
+	return boot_cpu_has(X86_FEATURE_RDTSCP) ||
+	       boot_cpu_has(X86_FEATURE_RDPID);
+}
+
 /* Host state that differs from CPU to CPU. */
-static void write_host_percpu_state(void)
+static void write_host_percpu_state(struct hvx_vcpu *v)
 {
 	struct desc_ptr gdt;
 	unsigned long gs_base, sysenter_esp, sysenter_eip;
+	u64 sysenter_cs;
 
 	native_store_gdt(&gdt);
 	vmcs_writel(HOST_GDTR_BASE, gdt.address);
@@ -221,28 +271,48 @@ static void write_host_percpu_state(void)
 	vmcs_writel(HOST_IA32_SYSENTER_ESP, sysenter_esp);
 	rdmsrl(MSR_IA32_SYSENTER_EIP, sysenter_eip);
 	vmcs_writel(HOST_IA32_SYSENTER_EIP, sysenter_eip);
+	/* The kernel's own value: __KERNEL_CS or, without IA32 emulation, 0. */
+	rdmsrl(MSR_IA32_SYSENTER_CS, sysenter_cs);
+	vmcs_write32(HOST_IA32_SYSENTER_CS, sysenter_cs);
+	if (has_tsc_aux())
+		rdmsrl(MSR_TSC_AUX, v->autoload[1].value);
 }
 
 void hvx_vmx_vcpu_load(struct hvx_vcpu *v, int cpu)
 {
 	bool migrated = READ_ONCE(v->cpu) != cpu;
+	unsigned long flags;
 
+	/*
+	 * A CPU on its way offline (or every CPU once rebooting) has left
+	 * VMX root: nothing may be loaded there. The run loop reloads the
+	 * VMCS with interrupts off wherever it is about to enter.
+	 */
+	if (!hvx_root_held_here())
+		return;
 	if (migrated) {
 		vmcs_clear(v);
 		/* Pairs with vmcs_clear_here(): see the cleared VMCS state. */
 		smp_rmb();
-		local_irq_disable();
+		local_irq_save(flags);
 		list_add(&v->loaded_link, this_cpu_ptr(&loaded_vmcss));
 		v->cpu = cpu;
-		local_irq_enable();
+		local_irq_restore(flags);
 	}
 	if (__this_cpu_read(current_vmcs) != v->vmcs) {
 		if (hvx_vmptrld(page_to_phys(v->vmcs)))
 			pr_warn_ratelimited("VMPTRLD failed\n");
 		__this_cpu_write(current_vmcs, v->vmcs);
+		/*
+		 * Another vCPU ran here last, maybe of another VM: what it
+		 * trained in the branch predictors must not steer this one
+		 * (or the host on its behalf), as the kernel's spectre_v2
+		 * setting asks (X86_FEATURE_USE_IBPB).
+		 */
+		indirect_branch_prediction_barrier();
 	}
 	if (migrated) {
-		write_host_percpu_state();
+		write_host_percpu_state(v);
 		/*
 		 * Translations tagged with this VPID on this CPU may predate
 		 * guest TLB flushes done elsewhere.
@@ -342,9 +412,14 @@ void hvx_vmx_vcpu_put(struct hvx_vcpu *v)
 	v->host_state_saved = false;
 }
 
-u64 hvx_vmx_host_xcr0(void)
+/*
+ * What a guest's XCR0 may enable: what the host enabled and the guest's
+ * FPU buffer has room for (no AMX tiles without the permission and the
+ * larger buffer that go with them).
+ */
+u64 hvx_vmx_xcr0_supported(struct hvx_vcpu *v)
 {
-	return host_xcr0;
+	return host_xcr0 & v->fpu.fpstate->user_xfeatures;
 }
 
 static void set_proc_ctl(struct hvx_vcpu *v, u32 bits, bool on)
@@ -411,15 +486,21 @@ int hvx_vmx_queue_event(struct hvx_vcpu *v, const struct hvx_event *ev)
 	return -EINVAL;
 }
 
-/*
- * Deliver a queued NMI or interrupt if the guest can take it now;
- * otherwise ask for an exit when RFLAGS.IF and the STI/MOV SS shadows
- * allow it (SDM Vol. 3C 26.7.5, interrupt-window exiting).
- */
+/* An interrupt or NMI interrupted by the last exit, not yet delivered. */
+static bool idt_event_is(const struct hvx_vcpu *v, u32 type)
+{
+	return (v->idt_info & HVX_EV_VALID) && HVX_EV_TYPE(v->idt_info) == type;
+}
+
 static bool irq_waiting(struct hvx_vcpu *v)
 {
-	return v->irq_pending ||
+	return v->irq_pending || idt_event_is(v, HVX_EV_EXT_INTR) ||
 	       (v->apic && hvx_lapic_pending_vector(v->apic) >= 0);
+}
+
+static bool nmi_waiting(struct hvx_vcpu *v)
+{
+	return v->nmi_pending || idt_event_is(v, HVX_EV_NMI);
 }
 
 static void inject_irq(u8 vector)
@@ -428,16 +509,82 @@ static void inject_irq(u8 vector)
 		     INTR_INFO_VALID_MASK);
 }
 
-static void inject_queued_events(struct hvx_vcpu *v)
+static void inject_event(u32 info, u32 error, u32 insn_len)
+{
+	u32 type = HVX_EV_TYPE(info);
+
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+	if (info & INTR_INFO_DELIVER_CODE_MASK)
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	if (type == HVX_EV_SOFT_INTR || type == HVX_EV_SOFT_EXCEPTION ||
+	    type == HVX_EV_PRIV_SOFT_EXC)
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, insn_len);
+}
+
+/*
+ * An exit in the middle of delivering an event (an EPT violation on the
+ * IDT or the stack, say) must not lose it: it goes in first at the next
+ * entry (SDM Vol. 3C 28.2.4, 29.2.1.3). If a handler raised an exception
+ * meanwhile (a reflected #DB or #AC, a #GP of emulation), the two combine
+ * as on the CPU; an interrupt or NMI then waits for the next window.
+ * Returns false when the combination is a triple fault.
+ */
+static bool reinject_interrupted_event(struct hvx_vcpu *v)
+{
+	u32 new = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+	u32 old = v->idt_info;
+
+	if (!(old & HVX_EV_VALID))
+		return true;
+	if (!(new & INTR_INFO_VALID_MASK)) {
+		/* An interrupt must wait for RFLAGS.IF (SDM 26.3.1.5). */
+		if (HVX_EV_TYPE(old) == HVX_EV_EXT_INTR &&
+		    (!(vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF) ||
+		     (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+		      (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))))
+			return true;
+		inject_event(old, v->idt_error, v->idt_insn_len);
+		v->idt_info = 0;
+		return true;
+	}
+	switch (hvx_merge_events(old, new)) {
+	case HVX_MERGE_NEW_THEN_OLD:
+		return true;	/* kept in idt_info for a later entry */
+	case HVX_MERGE_NEW:
+		break;
+	case HVX_MERGE_DOUBLE_FAULT:
+		hvx_vmx_inject_exception(X86_TRAP_DF, true, 0);
+		break;
+	case HVX_MERGE_TRIPLE_FAULT:
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+		v->idt_info = 0;
+		return false;
+	}
+	v->idt_info = 0;
+	return true;
+}
+
+/*
+ * Deliver a queued NMI or interrupt if the guest can take it now;
+ * otherwise ask for an exit as soon as it can: NMI-window exiting once
+ * virtual-NMI blocking ends (the guest's IRET), interrupt-window exiting
+ * once RFLAGS.IF and the STI/MOV SS shadows allow (SDM Vol. 3C 26.7.5-6).
+ * Returns false if the guest must shut down instead.
+ */
+static bool inject_queued_events(struct hvx_vcpu *v)
 {
 	u32 shadow = GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS;
 	u32 state;
 	int vector;
 
+	if (!reinject_interrupted_event(v))
+		return false;
 	if (!v->nmi_pending && !irq_waiting(v))
 		goto window;
 	if (vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK)
 		goto window;	/* something else is delivered first */
+	if (v->idt_info & HVX_EV_VALID)
+		goto window;	/* an interrupted event waits: it goes first */
 	state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (v->nmi_pending && !(state & (shadow | GUEST_INTR_STATE_NMI))) {
 		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, X86_TRAP_NMI |
@@ -457,37 +604,214 @@ static void inject_queued_events(struct hvx_vcpu *v)
 		}
 	}
 window:
+	set_proc_ctl(v, CPU_BASED_NMI_WINDOW_EXITING, nmi_waiting(v));
 	set_proc_ctl(v, CPU_BASED_INTR_WINDOW_EXITING, irq_waiting(v));
+	return true;
+}
+
+/* Keep what the last exit interrupted, for reinject_interrupted_event(). */
+static void save_interrupted_event(struct hvx_vcpu *v)
+{
+	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+
+	/*
+	 * An interrupt or NMI kept back from an earlier exit stays: what
+	 * this exit interrupted then was an exception, which recurs.
+	 */
+	if (!(idt & VECTORING_INFO_VALID_MASK) || (v->idt_info & HVX_EV_VALID))
+		return;
+	/* Bit 12 is undefined in this field; VM entry wants it clear. */
+	v->idt_info = idt & ~INTR_INFO_UNBLOCK_NMI;
+	v->idt_error = vmcs_read32(IDT_VECTORING_ERROR_CODE);
+	v->idt_insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 }
 
 /*
- * An exit in the middle of delivering an event (an EPT violation on the
- * IDT or the stack, say) must not lose it: deliver it again at the next
- * entry (SDM Vol. 3C 28.2.4, 29.2.1.3).
+ * A fault in the guest's IRET from an NMI handler unblocked NMIs before
+ * the exit; it will run again, so blocking must be restored (SDM Vol. 3C
+ * 28.2.3 "Information About NMI Unblocking Due to IRET").
  */
-static void reinject_interrupted_event(void)
+static void restore_nmi_blocking(struct hvx_vcpu *v)
 {
-	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	u32 type = idt & VECTORING_INFO_TYPE_MASK;
+	u16 basic = v->exit_reason;
+	bool unblocked = false;
+	u32 info;
 
-	if (!(idt & VECTORING_INFO_VALID_MASK))
+	if (v->idt_info & HVX_EV_VALID)
 		return;
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, idt & ~INTR_INFO_UNBLOCK_NMI);
-	if (idt & VECTORING_INFO_DELIVER_CODE_MASK)
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
-			     vmcs_read32(IDT_VECTORING_ERROR_CODE));
-	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
-	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
-		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN,
-			     vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	if (basic == EXIT_REASON_EXCEPTION_NMI) {
+		info = vmcs_read32(VM_EXIT_INTR_INFO);
+		unblocked = (info & INTR_INFO_UNBLOCK_NMI) &&
+			    (info & INTR_INFO_VECTOR_MASK) != X86_TRAP_DF;
+	} else if (basic == EXIT_REASON_EPT_VIOLATION) {
+		unblocked = vmcs_readl(EXIT_QUALIFICATION) & INTR_INFO_UNBLOCK_NMI;
+	}
+	if (unblocked)
+		vmcs_set_bits32(GUEST_INTERRUPTIBILITY_INFO,
+				GUEST_INTR_STATE_NMI);
+}
+
+/*
+ * A machine check in guest mode or during VM entry belongs to the host:
+ * run its handler as for one in user mode, where a recoverable error ends
+ * the task, not the machine (as KVM does).
+ */
+static void host_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = {
+		.cs = 3,
+		.flags = X86_EFLAGS_IF,
+	};
+
+	do_machine_check(&regs);
+#endif
+}
+
+/*
+ * L1TF: a guest can read host data left in the L1D through a not-present
+ * guest PTE. The kernel's l1tf= and mitigations= say whether to mitigate;
+ * where they do and the CPU needs it, L1D is flushed before every entry
+ * (the "always" of KVM's vmentry_l1d_flush).
+ */
+#define L1D_FLUSH_SIZE	(64 * 1024)
+static void *l1d_flush_buf;	/* without IA32_FLUSH_CMD: read to evict */
+static bool l1d_flush_on;
+
+static bool l1d_flush_wanted(void)
+{
+	u64 caps = 0;
+
+	if (!boot_cpu_has_bug(X86_BUG_L1TF) ||
+	    l1tf_mitigation == L1TF_MITIGATION_OFF)
+		return false;
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
+		rdmsrl(MSR_IA32_ARCH_CAPABILITIES, caps);
+	return !(caps & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH);
+}
+
+static int l1d_flush_init(void)
+{
+	l1d_flush_on = l1d_flush_wanted();
+	if (!l1d_flush_on || boot_cpu_has(X86_FEATURE_FLUSH_L1D))
+		return 0;
+	l1d_flush_buf = vzalloc(L1D_FLUSH_SIZE);
+	return l1d_flush_buf ? 0 : -ENOMEM;
+}
+
+static void l1d_flush_exit(void)
+{
+	vfree(l1d_flush_buf);
+}
+
+static void l1d_flush(void)
+{
+	const u8 *p = l1d_flush_buf;
+	unsigned int i;
+
+	if (boot_cpu_has(X86_FEATURE_FLUSH_L1D)) {
+		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		return;
+	}
+	/*
+	 * Intel's software sequence: touch every page (TLB), serialize,
+	 * then read every line, so that L1D holds only this buffer; the
+	 * LFENCE keeps the entry from passing the reads.
+	 */
+	for (i = 0; i < L1D_FLUSH_SIZE; i += PAGE_SIZE)
+		(void)READ_ONCE(p[i]);
+	native_cpuid_eax(0);
+	for (i = 0; i < L1D_FLUSH_SIZE; i += L1_CACHE_BYTES)
+		(void)READ_ONCE(p[i]);
+	asm volatile("lfence" ::: "memory");
+}
+
+int hvx_vmx_show_mitigations(char *buf)
+{
+	static const struct {
+		const char *name;
+		int feature;
+	} alt[] = {
+		{ "verw", X86_FEATURE_CLEAR_CPU_BUF },
+		{ "ibpb", X86_FEATURE_USE_IBPB },
+		{ "rsb_fill", X86_FEATURE_RSB_VMEXIT },
+		{ "rsb_fill_lite", X86_FEATURE_RSB_VMEXIT_LITE },
+		{ "bhb_clear", X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT },
+		{ "ibpb_exit_to_user", X86_FEATURE_IBPB_EXIT_TO_USER },
+	};
+	int i, n = 0;
+
+	if (l1d_flush_on)
+		n += sysfs_emit_at(buf, n, "l1d_flush ");
+	for (i = 0; i < ARRAY_SIZE(alt); i++)
+		if (boot_cpu_has(alt[i].feature))
+			n += sysfs_emit_at(buf, n, "%s ", alt[i].name);
+	if (n)
+		buf[n - 1] = '\n';
+	else
+		n = sysfs_emit(buf, "none\n");
+	return n;
+}
+
+/* PKRU is in the guest's hands only while its XCR0 enables the state. */
+static bool pkru_switched(const struct hvx_vcpu *v)
+{
+	return cpu_feature_enabled(X86_FEATURE_OSPKE) &&
+	       (v->xcr0 & XFEATURE_MASK_PKRU);
+}
+
+/*
+ * The guest's TSC_AUX goes in and the host's comes back through the MSR
+ * load lists, only while they differ.
+ */
+static void update_tsc_aux(struct hvx_vcpu *v)
+{
+	u32 count = 0;
+
+	if (has_tsc_aux() && v->tsc_aux != v->autoload[1].value) {
+		v->autoload[0].value = v->tsc_aux;
+		count = 1;
+	}
+	if (count != v->autoload_count) {
+		vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, count);
+		vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, count);
+		v->autoload_count = count;
+	}
 }
 
 int hvx_vmx_enter(struct hvx_vcpu *v)
 {
 	unsigned long cr3 = __read_cr3(), cr4 = cr4_read_shadow();
+	int cpu = smp_processor_id();
+	u32 host_pkru = 0;
 	int fail;
 
 	lockdep_assert_irqs_disabled();
+	/*
+	 * Only with interrupts off is it certain that this CPU stays in VMX
+	 * root until the exit: CPU hotplug and the reboot notifier leave it
+	 * on the CPU itself, from a callback or an IPI.
+	 */
+	if (!hvx_root_held_here())
+		return -EAGAIN;
+	if (READ_ONCE(v->cpu) != cpu) {
+		/* A CPU left VMX root and cleared it while we were away. */
+		if (READ_ONCE(v->cpu) >= 0)
+			return -EAGAIN;
+		hvx_vmx_vcpu_load(v, cpu);
+	}
+	if (!inject_queued_events(v)) {
+		v->exit_reason = EXIT_REASON_TRIPLE_FAULT;
+		return 0;
+	}
+	/*
+	 * The guest's FPU registers were loaded at HVX_RUN, but a softirq's
+	 * kernel_fpu_begin(), a preemption or a sleep in HLT put another
+	 * task's (or nobody's) there since: the kernel says so with
+	 * TIF_NEED_FPU_LOAD, and this loads the guest's back.
+	 */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 	if (!v->host_state_saved)
 		save_host_state(v);
 	/* The host's CR3 (PCID) and CR4 (TSD, PCE) change with the task. */
@@ -497,6 +821,11 @@ int hvx_vmx_enter(struct hvx_vcpu *v)
 		vmcs_writel(HOST_CR4, cr4);
 	if (v->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, v->xcr0);
+	if (pkru_switched(v)) {
+		host_pkru = read_pkru();
+		if (v->pkru != host_pkru)
+			write_pkru(v->pkru);
+	}
 	/* Not in the VMCS, and the host or another vCPU may have used them. */
 	if (v->dr7 & HVX_DR7_ENABLED) {
 		set_debugreg(v->dr[0], 0);
@@ -504,12 +833,20 @@ int hvx_vmx_enter(struct hvx_vcpu *v)
 		set_debugreg(v->dr[2], 2);
 		set_debugreg(v->dr[3], 3);
 	}
-	inject_queued_events(v);
+	update_tsc_aux(v);
 	if (preemption_ticks)
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, preemption_ticks);
+	if (l1d_flush_on)
+		l1d_flush();
 
+	/* VERW for MDS/TAA/MMIO stale data is the last thing it does. */
 	fail = __hvx_vmx_run(v->regs, v->launched);
 
+	if (pkru_switched(v)) {
+		v->pkru = rdpkru();
+		if (v->pkru != host_pkru)
+			write_pkru(host_pkru);
+	}
 	if (v->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	/*
@@ -521,14 +858,21 @@ int hvx_vmx_enter(struct hvx_vcpu *v)
 		hw_breakpoint_restore();
 	if (v->host_debugctl)
 		update_debugctlmsr(v->host_debugctl);
+	/* VMSCAPE: user space (our caller) must not inherit guest branches. */
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
 	if (fail)
 		return -EIO;
 
 	v->exit_reason = vmcs_read32(VM_EXIT_REASON);
-	if (v->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
+	if (v->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		if ((u16)v->exit_reason == EXIT_REASON_MCE_DURING_VMENTRY)
+			host_machine_check();
 		return 0;
+	}
 	v->launched = true;
-	reinject_interrupted_event();
+	save_interrupted_event(v);
+	restore_nmi_blocking(v);
 	/*
 	 * The CPU acknowledged the interrupt that caused this exit (see
 	 * VM_EXIT_ACK_INTR_ON_EXIT): run the host's handler for its vector.
@@ -542,11 +886,15 @@ int hvx_vmx_enter(struct hvx_vcpu *v)
 						INTR_INFO_VECTOR_MASK]));
 		return 0;
 	}
-	/* An NMI that hit the guest belongs to the host: deliver it now. */
-	if ((u16)v->exit_reason == EXIT_REASON_EXCEPTION_NMI &&
-	    (vmcs_read32(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
-	    INTR_TYPE_NMI_INTR)
-		asm volatile("int $2");
+	if ((u16)v->exit_reason == EXIT_REASON_EXCEPTION_NMI) {
+		u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+
+		/* An NMI that hit the guest belongs to the host: now. */
+		if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+			asm volatile("int $2");
+		else if (hvx_is_machine_check(info))
+			host_machine_check();
+	}
 	return 0;
 }
 
@@ -629,14 +977,32 @@ static void load_pdptrs(struct hvx_vcpu *v)
 		vmcs_write64(GUEST_PDPTR0 + i * 2, pdpte[i]);
 }
 
+/* What a MOV to CR0 or CR4 would #GP on, whatever the state before. */
+static bool cr0_valid(unsigned long cr0)
+{
+	return !(cr0 >> 32) &&
+	       !((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)) &&
+	       !((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD));
+}
+
+static bool cr4_valid(unsigned long cr4, u64 efer)
+{
+	if (cr4 & ~GUEST_CR4_BITS)
+		return false;
+	if ((cr4 & ~(unsigned long)hvx_caps.cr4_fixed1) & ~X86_CR4_VMXE)
+		return false;
+	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
+		return false;
+	return !((cr4 & X86_CR4_PCIDE) && !(efer & EFER_LMA));
+}
+
 int hvx_vmx_set_cr0(struct hvx_vcpu *v, unsigned long cr0)
 {
 	unsigned long old = hvx_vmx_get_cr0();
 	u64 efer = hvx_vmx_get_efer();
 
 	cr0 |= X86_CR0_ET;
-	if ((cr0 >> 32) || ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)) ||
-	    ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
+	if (!cr0_valid(cr0))
 		return -EINVAL;
 	/* Paging stays on in 64-bit mode; leaving long mode is from compat. */
 	if (!(cr0 & X86_CR0_PG) && (efer & EFER_LMA) &&
@@ -669,15 +1035,8 @@ int hvx_vmx_set_cr4(struct hvx_vcpu *v, unsigned long cr4)
 				    X86_CR4_PCIDE | X86_CR4_SMEP |
 				    X86_CR4_SMAP;
 	unsigned long old = vmcs_readl(CR4_READ_SHADOW);
-	u64 efer = hvx_vmx_get_efer();
 
-	if (cr4 & ~GUEST_CR4_BITS)
-		return -EINVAL;
-	if ((cr4 & ~(unsigned long)hvx_caps.cr4_fixed1) & ~X86_CR4_VMXE)
-		return -EINVAL;
-	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
-		return -EINVAL;
-	if ((cr4 & X86_CR4_PCIDE) && !(efer & EFER_LMA))
+	if (!cr4_valid(cr4, hvx_vmx_get_efer()))
 		return -EINVAL;
 	vmcs_writel(CR4_READ_SHADOW, cr4);
 	vmcs_writel(GUEST_CR4, cr4 | X86_CR4_VMXE);
@@ -806,6 +1165,14 @@ int hvx_vmx_set_sregs(struct hvx_vcpu *v, const struct hvx_sregs *s)
 	if (!!(s->efer & EFER_LMA) !=
 	    (!!(s->efer & EFER_LME) && !!(s->cr0 & X86_CR0_PG)))
 		return -EINVAL;
+	/*
+	 * Everything is checked before anything is written: a refused call
+	 * must leave the vCPU as it was, not with the new EFER.LMA under the
+	 * old CR0 (a state the CPU's entry checks must then catch, and that
+	 * Bochs, the testbed's CPU, does not: it panics).
+	 */
+	if (!cr4_valid(s->cr4, s->efer) || !cr0_valid(s->cr0 | X86_CR0_ET))
+		return -EINVAL;
 
 	set_long_mode(s->efer);
 	err = hvx_vmx_set_cr4(v, s->cr4);
@@ -908,6 +1275,7 @@ void hvx_vmx_reset(struct hvx_vcpu *v)
 	v->pending = HVX_PENDING_NONE;
 	v->irq_pending = false;
 	v->nmi_pending = false;
+	v->idt_info = 0;
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	set_proc_ctl(v, CPU_BASED_INTR_WINDOW_EXITING, false);
 	write_guest_reset_state(v);
@@ -936,7 +1304,9 @@ static void write_vmcs(struct hvx_vcpu *v)
 	 * endless microcode-level delivery loop (CVE-2015-5307, -8104);
 	 * they are reflected back into the guest.
 	 */
-	vmcs_write32(EXCEPTION_BITMAP, BIT(X86_TRAP_AC) | BIT(X86_TRAP_DB));
+	/* #MC exits so that the host's handler sees its machine checks. */
+	vmcs_write32(EXCEPTION_BITMAP, BIT(X86_TRAP_AC) | BIT(X86_TRAP_DB) |
+		     BIT(X86_TRAP_MC));
 	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write32(CR3_TARGET_COUNT, 0);
@@ -945,6 +1315,10 @@ static void write_vmcs(struct hvx_vcpu *v)
 	/* Not in the reset state: neither RESET nor INIT of a vCPU moves it. */
 	vmcs_write64(TSC_OFFSET, v->tsc_offset);
 	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
+	v->autoload[0].index = MSR_TSC_AUX;
+	v->autoload[1].index = MSR_TSC_AUX;
+	vmcs_write64(VM_ENTRY_MSR_LOAD_ADDR, __pa(&v->autoload[0]));
+	vmcs_write64(VM_EXIT_MSR_LOAD_ADDR, __pa(&v->autoload[1]));
 	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
@@ -964,10 +1338,9 @@ static void write_vmcs(struct hvx_vcpu *v)
 	vmcs_write16(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
 	vmcs_writel(HOST_IDTR_BASE, host_idt_base);
 	vmcs_writel(HOST_RIP, (unsigned long)hvx_vmx_vmexit);
-	vmcs_write32(HOST_IA32_SYSENTER_CS, __KERNEL_CS);
 	vmcs_write64(HOST_IA32_EFER, host_efer);
 	vmcs_write64(HOST_IA32_PAT, host_pat);
-	write_host_percpu_state();
+	write_host_percpu_state(v);
 
 	write_guest_reset_state(v);
 }

@@ -31,7 +31,9 @@ void hvx_vmx_vcpu_put(struct hvx_vcpu *vcpu);
 
 /*
  * One VM entry and exit, with interrupts disabled. Returns 0 with
- * vcpu->exit_reason set, or -EIO if VMLAUNCH/VMRESUME itself failed.
+ * vcpu->exit_reason set, -EIO if VMLAUNCH/VMRESUME itself failed, or
+ * -EAGAIN without entering: this CPU is not in VMX root (going offline,
+ * or rebooting).
  */
 int hvx_vmx_enter(struct hvx_vcpu *vcpu);
 
@@ -59,7 +61,9 @@ void hvx_vmx_clear_irq_window(struct hvx_vcpu *vcpu);
 void hvx_vmx_set_dr7(struct hvx_vcpu *vcpu, unsigned long dr7);
 /* HVX_INJECT_EVENT: 0, -EINVAL for a bad event, -EBUSY if one is queued. */
 int hvx_vmx_queue_event(struct hvx_vcpu *vcpu, const struct hvx_event *ev);
-u64 hvx_vmx_host_xcr0(void);
+u64 hvx_vmx_xcr0_supported(struct hvx_vcpu *vcpu);
+/* sysfs: the speculative-execution mitigations done at entry and exit. */
+int hvx_vmx_show_mitigations(char *buf);
 void hvx_vmx_inject_exception(u8 vector, bool has_error, u32 error);
 
 #endif /* HVX_VMX_H */

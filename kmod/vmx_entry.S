@@ -53,7 +53,8 @@ SYM_FUNC_START(__hvx_vmx_run)
 	mov CR2(%rdi), %rax
 	mov %rax, %cr2
 
-	test %sil, %sil
+	/* CF = launched; the movs and VERW below leave CF alone. */
+	bt $0, %esi
 	mov RAX(%rdi), %rax
 	mov RCX(%rdi), %rcx
 	mov RDX(%rdi), %rdx
@@ -70,9 +71,15 @@ SYM_FUNC_START(__hvx_vmx_run)
 	mov REG(15)(%rdi), %r15
 	mov RDI(%rdi), %rdi
 
-	/* mov leaves the flags of "test" intact. */
+	/*
+	 * MDS, TAA, MMIO stale data: VERW clears the CPU buffers last thing
+	 * before entry, when the kernel's mitigation asks for it
+	 * (X86_FEATURE_CLEAR_CPU_BUF). It clobbers ZF only.
+	 */
+	CLEAR_CPU_BUFFERS
+
 	UNWIND_HINT_SAVE
-	jnz .Lresume
+	jc .Lresume
 	vmlaunch
 	jmp .Lfail
 .Lresume:
@@ -113,8 +120,15 @@ SYM_INNER_LABEL(hvx_vmx_vmexit, SYM_L_GLOBAL)
 	xor %r10d, %r10d
 	xor %r11d, %r11d
 
-	/* Guest-controlled return predictions must not steer host returns. */
-	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+	/*
+	 * Guest-controlled return predictions must not steer host returns:
+	 * fill the RSB before the first unbalanced RET (retpoline, IBRS), or
+	 * retire one CALL (eIBRS with PBRSB), as the kernel chose.
+	 */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+	/* Branch history injection from the guest (BHI), where asked. */
+	CLEAR_BRANCH_HISTORY_VMEXIT
 	xor %eax, %eax
 	jmp .Lout
 

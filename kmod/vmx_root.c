@@ -20,6 +20,7 @@
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/tlbflush.h>
+#include <asm/vmx.h>
 
 #include "hvx.h"
 #include "vmx.h"
@@ -33,6 +34,12 @@ struct hvx_root {
 static DEFINE_PER_CPU(struct hvx_root, hvx_root);
 static struct cpumask hvx_root_mask;
 static enum cpuhp_state hvx_cpuhp_state;
+bool hvx_rebooting;
+
+bool hvx_root_held_here(void)
+{
+	return this_cpu_ptr(&hvx_root)->held;
+}
 
 const struct cpumask *hvx_root_cpus(void)
 {
@@ -87,6 +94,13 @@ static int root_enter(void)
 		       err == -EFAULT ? "fault" : "VMfail");
 		return -EIO;
 	}
+	/*
+	 * Whoever held VMX root here before (firmware, a hypervisor that has
+	 * since left, our own last VMXON) may have left EPT translations
+	 * cached; a new VM whose EPT root reuses an old one's page must
+	 * not hit them (SDM Vol. 3C 29.4.3.4).
+	 */
+	hvx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
 	r->held = true;
 	cpumask_set_cpu(cpu, &hvx_root_mask);
 	return 0;
@@ -173,10 +187,17 @@ static void root_leave_ipi(void *unused)
 	root_leave();
 }
 
-/* VMX root blocks INIT, which a reboot may use to reset the other CPUs. */
+/*
+ * VMX root blocks INIT, which a reboot may use to reset the other CPUs.
+ * vCPU threads may be running: an IPI makes one in guest mode exit, and
+ * root_leave() clears its VMCS. Its thread then meets VMX instructions that
+ * fault (fixed up by vmcs.h and vmx_ops.h) and a run loop that no longer
+ * enters (hvx_vmx_enter() checks hvx_root_held_here() with interrupts off).
+ */
 static int hvx_reboot(struct notifier_block *nb, unsigned long action,
 		      void *data)
 {
+	WRITE_ONCE(hvx_rebooting, true);
 	on_each_cpu(root_leave_ipi, NULL, 1);
 	return NOTIFY_OK;
 }

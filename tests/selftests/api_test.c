@@ -167,4 +167,57 @@ TEST_F(sys, read_and_write_are_refused)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/* Is @word one of the blank-separated words of @list? */
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+static bool vuln_says(const char *bug, const char *what)
+{
+	char path[128], text[256];
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/cpu/vulnerabilities/%s", bug);
+	return !read_text(path, text, sizeof(text)) && strstr(text, what);
+}
+
+/*
+ * What hvx does around guest execution follows the host kernel's own
+ * choices: nothing with mitigations=off; with the defaults, VERW before
+ * entry wherever the kernel clears CPU buffers for MDS-like bugs, and an
+ * L1D flush before entry on a CPU affected by L1TF (mitigated by default).
+ */
+TEST_F(sys, mitigations_follow_the_kernel)
+{
+	char list[256], cmdline[1024];
+	bool verw;
+
+	ASSERT_EQ(0, read_text("/sys/class/hvx/hvx/mitigations", list,
+			       sizeof(list)));
+	ASSERT_EQ(0, read_text("/proc/cmdline", cmdline, sizeof(cmdline)));
+	TH_LOG("hvx: %s", list);
+	if (strstr(cmdline, "mitigations=off")) {
+		EXPECT_STREQ("none", list);
+		return;
+	}
+	verw = vuln_says("mds", "Clear CPU buffers") ||
+	       vuln_says("tsx_async_abort", "Clear CPU buffers") ||
+	       vuln_says("mmio_stale_data", "Clear CPU buffers") ||
+	       vuln_says("reg_file_data_sampling", "Clear Register File");
+	EXPECT_EQ(verw, has_word(list, "verw"));
+	EXPECT_EQ(!vuln_says("l1tf", "Not affected") &&
+		  !strstr(cmdline, "l1tf=off"), has_word(list, "l1d_flush"));
+	EXPECT_EQ(vuln_says("spectre_v2", "IBPB: always-on") ||
+		  vuln_says("spectre_v2", "IBPB: conditional"),
+		  has_word(list, "ibpb"));
+}
+
 TEST_HARNESS_MAIN

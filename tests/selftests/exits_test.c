@@ -73,16 +73,10 @@ FIXTURE(exits) {
 
 FIXTURE_SETUP(exits)
 {
-	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0) {
-		int ret = hvx_load(NULL);
+	const char *why = hvx_need_module(&self->loaded_here);
 
-		if (ret)
-			SKIP(return, "hvx.ko does not load here: %s",
-			     strerror(-ret));
-		self->loaded_here = true;
-	}
-	if (access("/dev/hvx", F_OK))
-		SKIP(return, "no /dev/hvx: hvx is not loaded");
+	if (why)
+		SKIP(return, "%s", why);
 	self->ready = true;
 }
 
@@ -95,16 +89,6 @@ FIXTURE_TEARDOWN(exits)
 	if (self->loaded_here)
 		EXPECT_EQ(0, hvx_unload());
 }
-
-/*
- * The harness runs the test body even when the setup skipped: the body
- * returns at once then (still reported as skipped).
- */
-#define NEED_HVX()							\
-	do {								\
-		if (!self->ready)					\
-			return;						\
-	} while (0)
 
 /* A VM that the teardown frees, whatever happens in the test. */
 #define NEW_VM(idx, mem)	(self->vm[idx] = vm_create(mem))

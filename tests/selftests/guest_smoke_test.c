@@ -37,16 +37,10 @@ FIXTURE(guest) {
 
 FIXTURE_SETUP(guest)
 {
-	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0) {
-		int ret = hvx_load(NULL);
+	const char *why = hvx_need_module(&self->loaded_here);
 
-		if (ret)
-			SKIP(return, "hvx.ko does not load here: %s",
-			     strerror(-ret));
-		self->loaded_here = true;
-	}
-	if (access("/dev/hvx", F_OK))
-		SKIP(return, "no /dev/hvx: hvx is not loaded");
+	if (why)
+		SKIP(return, "%s", why);
 
 	self->vm = vm_create(GUEST_MEM);
 	vm_load_self(self->vm);

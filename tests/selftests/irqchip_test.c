@@ -10,10 +10,13 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/hvx.h>
@@ -122,20 +125,6 @@ static void __guest_code ioapic_write(uint32_t reg, uint32_t val)
 	*(volatile uint32_t *)(IOAPIC_GPA + 0x10) = val;
 }
 
-static uint64_t __guest_code rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void __guest_code wrmsr(uint32_t msr, uint64_t val)
-{
-	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
-		     "d"((uint32_t)(val >> 32)) : "memory");
-}
-
 static uint64_t __guest_code rdtsc(void)
 {
 	uint32_t lo, hi;
@@ -199,18 +188,18 @@ static void __guest_code guest_timer_deadline(uint64_t tsc_per_ms)
 	apic_write(APIC_SVR, 0x1ff);
 	apic_write(APIC_LVTT, VEC_TIMER | LVTT_TSC_DEADLINE);
 	deadline = rdtsc() + 2 * tsc_per_ms;
-	wrmsr(MSR_TSC_DEADLINE, deadline);
-	GUEST_ASSERT_EQ(rdmsr(MSR_TSC_DEADLINE), deadline);
+	guest_wrmsr(MSR_TSC_DEADLINE, deadline);
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_TSC_DEADLINE), deadline);
 	wait_irqs(1);
 	GUEST_ASSERT(rdtsc() >= deadline);
 	/* The MSR reads 0 once the timer has fired. */
-	GUEST_ASSERT_EQ(rdmsr(MSR_TSC_DEADLINE), 0);
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_TSC_DEADLINE), 0);
 	/* A deadline in the past fires at once. */
-	wrmsr(MSR_TSC_DEADLINE, 1);
+	guest_wrmsr(MSR_TSC_DEADLINE, 1);
 	wait_irqs(2);
 	/* So does one that the TSC jumps past (TSC_ADJUST moves the TSC). */
-	wrmsr(MSR_TSC_DEADLINE, rdtsc() + 1000 * tsc_per_ms);
-	wrmsr(MSR_TSC_ADJUST, 2000 * tsc_per_ms);
+	guest_wrmsr(MSR_TSC_DEADLINE, rdtsc() + 1000 * tsc_per_ms);
+	guest_wrmsr(MSR_TSC_ADJUST, 2000 * tsc_per_ms);
 	start = rdtsc();
 	wait_irqs(3);
 	GUEST_SYNC_ARGS(1, rdtsc() - start, 100 * tsc_per_ms, 0);
@@ -221,7 +210,7 @@ static void __guest_code guest_xapic_regs(uint64_t arg)
 {
 	GUEST_ASSERT_EQ(apic_read(APIC_ID), 0);
 	GUEST_ASSERT_EQ(apic_read(APIC_LVR) & 0xff, 0x14);
-	GUEST_ASSERT_EQ(rdmsr(MSR_APIC_BASE) & ~0xfffull, APIC_GPA);
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_APIC_BASE) & ~0xfffull, APIC_GPA);
 	apic_write(APIC_SVR, 0x1ff);
 	apic_write(APIC_TPR, 0x50);
 	/* A self-IPI below the task priority waits in IRR... */
@@ -239,18 +228,18 @@ static void __guest_code guest_xapic_regs(uint64_t arg)
 
 static void __guest_code guest_x2apic(uint64_t arg)
 {
-	uint64_t base = rdmsr(MSR_APIC_BASE);
+	uint64_t base = guest_rdmsr(MSR_APIC_BASE);
 
-	wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2APIC);
-	GUEST_ASSERT_EQ(rdmsr(MSR_X2APIC(APIC_ID)), 0);
-	GUEST_ASSERT_EQ(rdmsr(MSR_X2APIC(APIC_LVR)) & 0xff, 0x14);
+	guest_wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2APIC);
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_X2APIC(APIC_ID)), 0);
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_X2APIC(APIC_LVR)) & 0xff, 0x14);
 	/* The logical ID is fixed: cluster 0, bit 0. */
-	GUEST_ASSERT_EQ(rdmsr(MSR_X2APIC(0x0d0)), 1);
-	wrmsr(MSR_X2APIC(APIC_SVR), 0x1ff);
-	wrmsr(0x83f, VEC_SELF);				/* SELF IPI */
+	GUEST_ASSERT_EQ(guest_rdmsr(MSR_X2APIC(0x0d0)), 1);
+	guest_wrmsr(MSR_X2APIC(APIC_SVR), 0x1ff);
+	guest_wrmsr(0x83f, VEC_SELF);				/* SELF IPI */
 	asm volatile("sti; nop; nop; cli");
 	GUEST_ASSERT_EQ(irq_count, 1);
-	wrmsr(MSR_X2APIC(APIC_ICR), 0x40000 | VEC_SELF);
+	guest_wrmsr(MSR_X2APIC(APIC_ICR), 0x40000 | VEC_SELF);
 	asm volatile("sti; nop; nop; cli");
 	GUEST_ASSERT_EQ(irq_count, 2);
 	/* In x2APIC mode the MMIO page is no APIC: this goes to user space. */
@@ -320,6 +309,51 @@ static void __guest_code guest_cli_hlt(uint64_t arg)
 {
 	asm volatile("cli; hlt");
 	GUEST_FAIL(0);
+}
+
+/*
+ * The guest's own value in XMM2 (written with raw encodings: guest code
+ * is built without SSE), checked after each wakeup from a timer-woken HLT.
+ */
+#define FPU_ROUNDS		300
+#define GUEST_XMM_PATTERN	0x6765737400000000ull	/* "gest" */
+#define HOST_XMM_PATTERN	0x686f737400000000ull	/* "host" */
+
+static void __guest_code set_xmm2(uint64_t v)
+{
+	/* movq %rax, %xmm2 */
+	asm volatile(".byte 0x66, 0x48, 0x0f, 0x6e, 0xd0" : : "a"(v));
+}
+
+static uint64_t __guest_code get_xmm2(void)
+{
+	uint64_t v;
+
+	/* movq %xmm2, %rax */
+	asm volatile(".byte 0x66, 0x48, 0x0f, 0x7e, 0xd0" : "=a"(v));
+	return v;
+}
+
+static void __guest_code guest_fpu_across_hlt(uint64_t arg)
+{
+	uint64_t i, stale = 0, first_stale = 0, v;
+
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_TDCR, 0xb);
+	apic_write(APIC_LVTT, VEC_TIMER);		/* one-shot */
+	for (i = 1; i <= FPU_ROUNDS; i++) {
+		set_xmm2(GUEST_XMM_PATTERN | i);
+		apic_write(APIC_TMICT, HVX_APIC_TIMER_KHZ / 5);	/* 200 us */
+		wait_irqs(i);
+		v = get_xmm2();
+		if (v != (GUEST_XMM_PATTERN | i)) {
+			if (!stale)
+				first_stale = v;
+			stale++;
+		}
+	}
+	GUEST_SYNC_ARGS(1, stale, first_stale, 0);
+	GUEST_DONE();
 }
 
 /* ---- Host side ---------------------------------------------------------- */
@@ -598,6 +632,87 @@ TEST_F(irqchip, init_sipi_starts_second_vcpu)
 	vcpu_sregs_get(ap.vcpu, &sregs);
 	EXPECT_EQ(AP_CODE_GPA >> 4, sregs.cs.selector);
 	EXPECT_EQ(AP_CODE_GPA, sregs.cs.base);
+}
+
+/* A host task that keeps its own pattern in XMM2 and checks it. */
+struct xmm_task {
+	volatile int stop;
+	volatile uint64_t checks, stale, first_stale;
+};
+
+static void xmm_task_loop(struct xmm_task *t)
+{
+	uint64_t want, got;
+	unsigned int n;
+
+	for (n = 1; !t->stop; n++) {
+		want = HOST_XMM_PATTERN | n;
+		asm volatile("movq %0, %%xmm2" : : "r"(want) : "xmm2");
+		/* Give the vCPU thread every chance to run in between. */
+		sched_yield();
+		asm volatile("movq %%xmm2, %0" : "=r"(got));
+		if (got != want) {
+			if (!t->stale)
+				t->first_stale = got;
+			t->stale++;
+		}
+		t->checks++;
+	}
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
+		    "pin to CPU%d: %s", cpu, strerror(errno));
+}
+
+/*
+ * The guest sleeps in HLT 300 times, woken by its timer, while a host
+ * process on the same CPU keeps another value in the same register:
+ * neither may ever see the other's, nor a third task's. A sleep, a
+ * preemption or a softirq's kernel_fpu_begin() all leave another state
+ * in the registers; hvx must load the guest's before every entry.
+ */
+TEST_F(irqchip, fpu_state_survives_hlt_beside_a_host_task)
+{
+	struct xmm_task *t;
+	struct ucall uc;
+	pid_t pid;
+	int status;
+
+	NEED_VM();
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, t);
+	memset(t, 0, sizeof(*t));
+	pin_to_cpu(0);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		xmm_task_loop(t);
+		_exit(0);
+	}
+	vcpu_setup_long_mode(self->vcpu, guest_fpu_across_hlt, 0);
+	expect_sync(self->vcpu, 1, &uc);
+	t->stop = 1;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, uc.args[1])
+		TH_LOG("the guest found XMM2 changed after %llu of %d wakeups, first %#llx",
+		       (unsigned long long)uc.args[1], FPU_ROUNDS,
+		       (unsigned long long)uc.args[2]);
+	EXPECT_EQ(0, t->stale)
+		TH_LOG("the host task found XMM2 changed in %llu of %llu checks, first %#llx",
+		       (unsigned long long)t->stale,
+		       (unsigned long long)t->checks,
+		       (unsigned long long)t->first_stale);
+	/* The task really ran beside the vCPU. */
+	EXPECT_LT(FPU_ROUNDS / 10, t->checks);
+	run_to_done(self->vcpu);
+	munmap(t, sizeof(*t));
 }
 
 static void on_alarm(int sig)

@@ -8,7 +8,9 @@
  * MSRs that SWAPGS and SYSCALL use are the guest's own in the guest (the
  * host's values neither leak in nor get changed).
  */
+#include <cpuid.h>
 #include <errno.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,16 +51,10 @@ FIXTURE(isolation) {
 
 FIXTURE_SETUP(isolation)
 {
-	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0) {
-		int ret = hvx_load(NULL);
+	const char *why = hvx_need_module(&self->loaded_here);
 
-		if (ret)
-			SKIP(return, "hvx.ko does not load here: %s",
-			     strerror(-ret));
-		self->loaded_here = true;
-	}
-	if (access("/dev/hvx", F_OK))
-		SKIP(return, "no /dev/hvx: hvx is not loaded");
+	if (why)
+		SKIP(return, "%s", why);
 	self->ready = true;
 }
 
@@ -71,16 +67,6 @@ FIXTURE_TEARDOWN(isolation)
 	if (self->loaded_here)
 		EXPECT_EQ(0, hvx_unload());
 }
-
-/*
- * The harness runs the test body even when the setup skipped: the body
- * returns at once then (still reported as skipped).
- */
-#define NEED_HVX()							\
-	do {								\
-		if (!self->ready)					\
-			return;						\
-	} while (0)
 
 static inline __attribute__((always_inline)) __guest_code void
 g_store64(uint64_t addr, uint64_t v)
@@ -572,6 +558,76 @@ TEST_F_TIMEOUT(isolation, guest_syscall_uses_guest_lstar, 120)
 					(unsigned long long)uc.args[3]);
 	/* A page not present (I/D is undefined here: no NXE, no SMEP). */
 	EXPECT_EQ(0, uc.args[1] & 1);
+}
+
+/* IA32_TSC_AUX: what RDTSCP returns in ECX (SDM Vol. 4, MSR 0xc0000103). */
+#define MSR_TSC_AUX		0xc0000103u
+#define GUEST_TSC_AUX		0x5a5a1234u
+
+static void __guest_code guest_tsc_aux(void)
+{
+	uint32_t lo, hi, aux;
+
+	asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	GUEST_SYNC_ARGS(1, aux, 0, 0);
+	asm volatile("wrmsr" : : "c"(MSR_TSC_AUX), "a"(GUEST_TSC_AUX), "d"(0));
+	asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	GUEST_SYNC_ARGS(2, aux, 0, 0);
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_TSC_AUX));
+	GUEST_SYNC_ARGS(3, lo, hi, 0);
+	/* Bits 63:32 are reserved: #GP. */
+	asm volatile("wrmsr" : : "c"(MSR_TSC_AUX), "a"(0), "d"(1));
+	GUEST_FAIL(0);
+}
+
+static uint32_t host_tsc_aux(void)
+{
+	uint32_t lo, hi, aux;
+
+	asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	return aux;
+}
+
+/*
+ * RDTSCP in the guest reads the guest's TSC_AUX (0 until it writes one),
+ * never the host's CPU number; the host's own RDTSCP still reads the
+ * host's, whatever the guest wrote.
+ */
+TEST_F_TIMEOUT(isolation, rdtscp_sees_the_guest_tsc_aux, 120)
+{
+	struct hvx_vcpu *vcpu;
+	unsigned int eax, ebx, ecx, edx;
+	struct ucall uc;
+	cpu_set_t set;
+	uint32_t host;
+
+	NEED_HVX();
+	if (!__get_cpuid(0x80000001, &eax, &ebx, &ecx, &edx) ||
+	    !(edx & (1u << 27)))
+		SKIP(return, "no RDTSCP on this CPU");
+	CPU_ZERO(&set);
+	CPU_SET(online_cpus() - 1, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	host = host_tsc_aux();
+	/* Linux keeps (node << 12) | cpu there. */
+	EXPECT_EQ((uint32_t)sched_getcpu(), host & 0xfff);
+
+	vm_load_self(self->vm[0] = vm_create(GUEST_MEM));
+	vcpu = vcpu_add(self->vm[0], 0);
+	vcpu_setup_long_mode(vcpu, guest_tsc_aux, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(0, uc.args[1]) TH_LOG("the guest read TSC_AUX %#llx",
+					(unsigned long long)uc.args[1]);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(GUEST_TSC_AUX, uc.args[1]);
+	EXPECT_EQ(host, host_tsc_aux());
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(GUEST_TSC_AUX, uc.args[1]);
+	EXPECT_EQ(0, uc.args[2]);
+	vcpu_run(vcpu);
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc));
+	EXPECT_EQ(13, uc.args[0]);
+	EXPECT_EQ(host, host_tsc_aux());
 }
 
 TEST_HARNESS_MAIN

@@ -54,16 +54,10 @@ FIXTURE(run_loop) {
 
 FIXTURE_SETUP(run_loop)
 {
-	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0) {
-		int ret = hvx_load(NULL);
+	const char *why = hvx_need_module(&self->loaded_here);
 
-		if (ret)
-			SKIP(return, "hvx.ko does not load here: %s",
-			     strerror(-ret));
-		self->loaded_here = true;
-	}
-	if (access("/dev/hvx", F_OK))
-		SKIP(return, "no /dev/hvx: hvx is not loaded");
+	if (why)
+		SKIP(return, "%s", why);
 	self->ready = true;
 }
 
@@ -73,16 +67,6 @@ FIXTURE_TEARDOWN(run_loop)
 	if (self->loaded_here)
 		EXPECT_EQ(0, hvx_unload());
 }
-
-/*
- * The harness runs the test body even when the setup skipped: the body
- * returns at once then (still reported as skipped).
- */
-#define NEED_HVX()							\
-	do {								\
-		if (!self->ready)					\
-			return;						\
-	} while (0)
 
 static void setup_real_code(struct hvx_vcpu *vcpu, const void *code,
 			    size_t len)
@@ -170,6 +154,7 @@ struct spinner {
 	int fd;			/* the vCPU fd, copied: the test may close it */
 	int cpu;		/* pin the thread here, or -1 */
 	pthread_t tid;
+	pid_t ktid;		/* its kernel thread id, for sched_setaffinity */
 	int pin_err;
 	/* First HVX_RUN: the OUT. */
 	int ret1, err1;
@@ -184,6 +169,7 @@ static void *spinner_fn(void *arg)
 {
 	struct spinner *s = arg;
 
+	__atomic_store_n(&s->ktid, gettid(), __ATOMIC_SEQ_CST);
 	if (s->cpu >= 0) {
 		cpu_set_t set;
 
@@ -348,6 +334,83 @@ TEST_F_TIMEOUT(run_loop, signal_interrupts_spinning_guest, 180)
 	vcpu_regs_set(vcpu, &regs);
 	vcpu_run(vcpu);
 	vcpu_assert_exit(vcpu, HVX_EXIT_HLT);
+}
+
+/* out %al, $0x80; sti; hlt; jmp back to the sti: sleeps in the kernel. */
+static const uint8_t sleep_code[] = { 0xe6, READY_PORT, 0xfb, 0xf4, 0xeb, 0xfc };
+#define SLEEP_AFTER_HLT_IP	4
+
+static int pin_thread(pid_t tid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(tid, sizeof(set), &set) ? -errno : 0;
+}
+
+/*
+ * CPU 1 goes offline and comes back ten times under a vCPU spinning in
+ * guest mode and one asleep in HLT (an in-kernel irqchip makes it sleep),
+ * both put on CPU 1 before each round. The VMCSs loaded there are cleared
+ * before it leaves VMX root, wherever their threads are; both vCPUs then
+ * stop on a signal as usual, where they were, and the spinner runs on.
+ */
+TEST_F_TIMEOUT(run_loop, cpu_hotplug_under_running_vcpus, 900)
+{
+	const char *cpu1 = "/sys/devices/system/cpu/cpu1/online";
+	struct hvx_vcpu *spin_vcpu, *sleep_vcpu;
+	struct spinner spin, nap;
+	struct hvx_vm *vm2;
+	struct hvx_regs regs;
+	char cpus[32];
+	int round;
+
+	NEED_HVX();
+	if (online_cpus() < 2 || access(cpu1, W_OK))
+		SKIP(return, "needs a CPU 1 that can go offline");
+	ASSERT_EQ(0, install_sigusr1());
+	spin_vcpu = spin_vm(&self->vm);
+	vm2 = vm_create(GUEST_MEM);
+	ASSERT_EQ(0, ioctl(vm2->fd, HVX_CREATE_IRQCHIP, 0));
+	sleep_vcpu = vcpu_add(vm2, 0);
+	setup_real_code(sleep_vcpu, sleep_code, sizeof(sleep_code));
+	ASSERT_EQ(0, spinner_start(&spin, spin_vcpu, 1));
+	ASSERT_EQ(0, spinner_start(&nap, sleep_vcpu, 1));
+	ASSERT_TRUE(spinner_wait_started(&spin));
+	ASSERT_TRUE(spinner_wait_started(&nap));
+
+	for (round = 0; round < 10; round++) {
+		ASSERT_EQ(0, pin_thread(spin.ktid, 1));
+		ASSERT_EQ(0, pin_thread(nap.ktid, 1));
+		sleep_ms(100);
+		ASSERT_EQ(0, write_text(cpu1, "0")) TH_LOG("round %d", round);
+		sleep_ms(100);
+		ASSERT_EQ(0, write_text(cpu1, "1")) TH_LOG("round %d", round);
+		/* Neither vCPU noticed: both still in their HVX_RUN. */
+		EXPECT_FALSE(__atomic_load_n(&spin.finished, __ATOMIC_SEQ_CST));
+		EXPECT_FALSE(__atomic_load_n(&nap.finished, __ATOMIC_SEQ_CST));
+	}
+	ASSERT_EQ(0, read_text("/sys/class/hvx/hvx/vmx_cpus", cpus,
+			       sizeof(cpus)));
+	EXPECT_STREQ("0-1", cpus);
+
+	ASSERT_LT(0, spinner_stop(&spin));
+	ASSERT_LT(0, spinner_stop(&nap));
+	EXPECT_EQ(EINTR, spin.err2);
+	EXPECT_EQ(HVX_EXIT_INTR, spin.exit2);
+	EXPECT_EQ(EINTR, nap.err2);
+	EXPECT_EQ(HVX_EXIT_INTR, nap.exit2);
+	vcpu_regs_get(sleep_vcpu, &regs);
+	EXPECT_EQ(SLEEP_AFTER_HLT_IP, regs.rip);
+	/* The spinner's state went from CPU to CPU intact: it runs on. */
+	vcpu_regs_get(spin_vcpu, &regs);
+	EXPECT_EQ(SPIN_JMP_IP, regs.rip);
+	regs.rip = SPIN_HLT_IP;
+	vcpu_regs_set(spin_vcpu, &regs);
+	vcpu_run(spin_vcpu);
+	vcpu_assert_exit(spin_vcpu, HVX_EXIT_HLT);
+	vm_free(vm2);
 }
 
 /* In a child: a VM whose vCPU spins; says so on @fd, then never returns. */

@@ -34,13 +34,10 @@ FIXTURE(state) {
 
 FIXTURE_SETUP(state)
 {
-	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0) {
-		if (hvx_load(NULL))
-			SKIP(return, "hvx.ko does not load here");
-		self->loaded_here = true;
-	}
-	if (access("/dev/hvx", F_OK))
-		SKIP(return, "no /dev/hvx: hvx is not loaded");
+	const char *why = hvx_need_module(&self->loaded_here);
+
+	if (why)
+		SKIP(return, "%s", why);
 	self->vm = vm_create(HVX_VM_DEFAULT_MEM);
 	vm_load_self(self->vm);
 	self->vcpu = vcpu_add(self->vm, 0);
@@ -58,20 +55,6 @@ FIXTURE_TEARDOWN(state)
 		if (!self->vm)						\
 			return;						\
 	} while (0)
-
-static inline uint64_t guest_rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdmsr" : "=a" (lo), "=d" (hi) : "c" (msr));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void guest_wrmsr(uint32_t msr, uint64_t v)
-{
-	asm volatile("wrmsr" : : "c" (msr), "a" ((uint32_t)v),
-		     "d" ((uint32_t)(v >> 32)));
-}
 
 /* The guest sees what the host set, and the host what the guest set. */
 static void __guest_code guest_msrs(void)
@@ -437,6 +420,151 @@ TEST_F(state, exceptions_are_delivered)
 	EXPECT_EQ(13, uc.args[0]);
 	EXPECT_EQ(0x18, uc.args[1]);
 	(void)ud;
+}
+
+/*
+ * HVX_SET_SREGS checks everything before it writes anything: a refused
+ * call leaves the vCPU exactly as it was. (It used to apply the new EFER
+ * before it found CR4 wrong: EFER.LMA then stood beside a real-mode CR0,
+ * which the fuzzer found because Bochs panics on such an entry.)
+ */
+TEST_F(state, refused_sregs_change_nothing)
+{
+	struct hvx_sregs before, bad, after;
+
+	NEED_VM();
+	vcpu_sregs_get(self->vcpu, &before);
+	bad = before;
+	bad.efer = EFER_LME | EFER_LMA;
+	bad.cr0 = X86_CR0_PE | X86_CR0_PG;
+	bad.cr4 = 0;			/* long mode without PAE */
+	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_SET_SREGS, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad.cr4 = X86_CR4_PAE | (1ull << 62);	/* a reserved CR4 bit */
+	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_SET_SREGS, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad.cr4 = X86_CR4_PAE;
+	bad.cr0 = X86_CR0_PG | X86_CR0_PE | (1ull << 40);	/* CR0 63:32 */
+	EXPECT_EQ(-1, ioctl(self->vcpu->fd, HVX_SET_SREGS, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	vcpu_sregs_get(self->vcpu, &after);
+	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)))
+		TH_LOG("EFER %#llx -> %#llx, CR0 %#llx -> %#llx, CR4 %#llx -> %#llx",
+		       (unsigned long long)before.efer,
+		       (unsigned long long)after.efer,
+		       (unsigned long long)before.cr0,
+		       (unsigned long long)after.cr0,
+		       (unsigned long long)before.cr4,
+		       (unsigned long long)after.cr4);
+}
+
+/*
+ * NMIs: the handler stays in (NMIs blocked) until the host releases it,
+ * saying where it is with an OUT to NMI_PORT at each turn.
+ */
+#define NMI_PORT		0x99
+volatile uint64_t nmi_count, nmi_release;
+
+extern char isr_nmi_hold[];
+asm(".pushsection .text\n"
+    "isr_nmi_hold:\n"
+    "	push %rax\n"
+    "	lock incq nmi_count(%rip)\n"
+    "1:	outb %al, $0x99\n"
+    "	cmpq $0, nmi_release(%rip)\n"
+    "	je 1b\n"
+    "	pop %rax\n"
+    "	iretq\n"
+    ".popsection\n");
+
+static void __guest_code guest_nmi_main(void)
+{
+	GUEST_SYNC(1);
+	/* Here after the first handler's IRET: the second NMI came first. */
+	GUEST_SYNC_ARGS(2, nmi_count, 0, 0);
+	GUEST_DONE();
+}
+
+/* Run to the next exit; true if it is the handler's OUT. */
+static bool run_to_nmi_port(struct hvx_vcpu *vcpu)
+{
+	vcpu_run(vcpu);
+	return vcpu->run->exit_reason == HVX_EXIT_IO &&
+	       vcpu->run->io.port == NMI_PORT;
+}
+
+/*
+ * An NMI that arrives while the guest is in its NMI handler waits for the
+ * handler's IRET, and is delivered right then (virtual NMIs, NMI-window
+ * exiting), not at some later exit.
+ */
+TEST_F(state, second_nmi_comes_right_after_iret)
+{
+	struct hvx_event nmi = { .type = HVX_EVENT_NMI };
+	struct ucall uc;
+	uint64_t one = 1;
+	int outs = 0;
+
+	NEED_VM();
+	vm_set_idt_handler(self->vm, 2, isr_nmi_hold);
+	vcpu_setup_long_mode(self->vcpu, guest_nmi_main, 0);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(self->vcpu, &uc));
+	ASSERT_EQ(1, uc.args[0]);
+
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_INJECT_EVENT, &nmi));
+	ASSERT_TRUE(run_to_nmi_port(self->vcpu));	/* in handler 1 */
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_INJECT_EVENT, &nmi));
+	/* Blocked by the first: the handler goes round, undisturbed. */
+	ASSERT_TRUE(run_to_nmi_port(self->vcpu));
+	sync_global_from_guest(self->vm, nmi_count);
+	EXPECT_EQ(1, nmi_count);
+
+	vm_write(self->vm, (uint64_t)(uintptr_t)&nmi_release, &one,
+		 sizeof(one));
+	while (run_to_nmi_port(self->vcpu))
+		outs++;
+	ASSERT_EQ(UCALL_SYNC, get_ucall(self->vcpu, &uc));
+	ASSERT_EQ(2, uc.args[0]);
+	EXPECT_EQ(2, uc.args[1])
+		TH_LOG("the second NMI was not delivered at the first one's IRET");
+	EXPECT_EQ(1, outs);	/* the second handler's one turn */
+	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(self->vcpu, &uc));
+}
+
+/* An IDT outside guest memory: delivering the exception touches MMIO. */
+#define UNBACKED_IDT		0x80000000ull
+
+static void __guest_code guest_idt_in_mmio(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr = { 0xfff, UNBACKED_IDT };
+
+	asm volatile("lidt %0; int3" : : "m"(idtr));
+	GUEST_FAIL(0);
+}
+
+/*
+ * The CPU's own access while delivering an event is no instruction to
+ * emulate: a clear internal error that names the event, not an MMIO exit
+ * for whatever instruction is at RIP.
+ */
+TEST_F(state, event_delivery_into_mmio_is_a_clear_error)
+{
+	struct hvx_run *run = self->vcpu->run;
+
+	NEED_VM();
+	vcpu_setup_long_mode(self->vcpu, guest_idt_in_mmio, 0);
+	vcpu_run(self->vcpu);
+	vcpu_assert_exit(self->vcpu, HVX_EXIT_INTERNAL_ERROR);
+	EXPECT_EQ(HVX_INTERNAL_DELIVERY_EV, run->internal.suberror);
+	ASSERT_EQ(2, run->internal.ndata);
+	/* Gate 3 of the IDT, and INT3: vector 3, software exception. */
+	EXPECT_EQ(UNBACKED_IDT + 3 * 16, run->internal.data[0] & ~0xfull);
+	EXPECT_EQ(3, run->internal.data[1] & 0xff);
+	EXPECT_EQ(6, (run->internal.data[1] >> 8) & 7);
+	EXPECT_TRUE(run->internal.data[1] >> 31);
 }
 
 static void __guest_code guest_dirty(uint64_t base)

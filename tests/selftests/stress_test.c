@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/hvx.h>
 
@@ -36,16 +35,10 @@ FIXTURE(stress) {
 
 FIXTURE_SETUP(stress)
 {
-	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0) {
-		int ret = hvx_load(NULL);
+	const char *why = hvx_need_module(&self->loaded_here);
 
-		if (ret)
-			SKIP(return, "hvx.ko does not load here: %s",
-			     strerror(-ret));
-		self->loaded_here = true;
-	}
-	if (access("/dev/hvx", F_OK))
-		SKIP(return, "no /dev/hvx: hvx is not loaded");
+	if (why)
+		SKIP(return, "%s", why);
 	self->ready = true;
 }
 
@@ -55,24 +48,6 @@ FIXTURE_TEARDOWN(stress)
 	vm_free(self->vm[1]);
 	if (self->loaded_here)
 		EXPECT_EQ(0, hvx_unload());
-}
-
-/*
- * The harness runs the test body even when the setup skipped: the body
- * returns at once then (still reported as skipped).
- */
-#define NEED_HVX()							\
-	do {								\
-		if (!self->ready)					\
-			return;						\
-	} while (0)
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ---- Create and destroy ------------------------------------------------- */
@@ -127,38 +102,9 @@ static void vm_cycle(unsigned int n)
 	vm_free(vm);
 }
 
-/*
- * MemAvailable with reclaimable caches dropped and per-CPU counter deltas
- * folded in; the best of a few readings, as other activity only lowers it.
- */
-struct mem_probe {
-	long available;
-	long unreclaimable;
-};
-
-static struct mem_probe mem_probe(void)
-{
-	struct mem_probe p = { -1, -1 };
-	long v;
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		write_text("/proc/sys/vm/drop_caches", "3");
-		write_text("/proc/sys/vm/stat_refresh", "1");
-		usleep(200000);
-		v = meminfo_kb("MemAvailable");
-		if (v > p.available)
-			p.available = v;
-		v = meminfo_kb("SUnreclaim");
-		if (p.unreclaimable < 0 || v < p.unreclaimable)
-			p.unreclaimable = v;
-	}
-	return p;
-}
-
 TEST_F_TIMEOUT(stress, create_destroy_cycles, 900)
 {
-	struct mem_probe before, after;
+	struct hvx_mem_probe before, after;
 	double start, secs;
 	cpu_set_t set;
 	unsigned int i;
@@ -183,10 +129,10 @@ TEST_F_TIMEOUT(stress, create_destroy_cycles, 900)
 		vm_cycle(i);
 	before = mem_probe();
 
-	start = now_s();
+	start = monotonic_s();
 	for (i = 0; i < CYCLES; i++)
 		vm_cycle(WARMUP_CYCLES + i);
-	secs = now_s() - start;
+	secs = monotonic_s() - start;
 	after = mem_probe();
 
 	TH_LOG("after %d warm-up cycles then %d more: MemAvailable %ld -> %ld KiB (%+ld), SUnreclaim %ld -> %ld KiB (%+ld); %.1f s, %.1f ms per cycle",
@@ -276,13 +222,13 @@ TEST_F_TIMEOUT(stress, two_vms_two_vcpus_concurrently, 600)
 		}
 	}
 
-	start = now_s();
+	start = monotonic_s();
 	for (i = 0; i < NR_RUNNERS; i++)
 		ASSERT_EQ(0, pthread_create(&r[i].tid, NULL, runner_fn, &r[i]));
 	for (i = 0; i < NR_RUNNERS; i++)
 		ASSERT_EQ(0, pthread_join(r[i].tid, NULL));
 	TH_LOG("%d vCPUs x %d stages in %.3f s", NR_RUNNERS, STAGES,
-	       now_s() - start);
+	       monotonic_s() - start);
 
 	for (i = 0; i < NR_RUNNERS; i++) {
 		EXPECT_EQ(0, r[i].ret)

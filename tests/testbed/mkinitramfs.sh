@@ -1,11 +1,13 @@
 #!/bin/bash
 # Build the initramfs that the testbed boots inside Bochs.
 #
-#   mkinitramfs.sh OUT.cpio.gz SUITE_SCRIPT [--add SRC:DEST ...]
+#   mkinitramfs.sh OUT.cpio.gz SUITE_SCRIPT [--kernel KVER] [--add SRC:DEST ...]
 #
 # Contents: static busybox with all applet links, our /init, the Debian kernel's
 # KVM modules (as a reference hypervisor to compare hvx with), the suite script
-# as /suite.sh, and any --add file/directory at DEST.
+# as /suite.sh, and any --add file/directory at DEST. The KVM modules come from
+# the kernel that run.sh boots: testbed_kver, or --kernel KVER (give run.sh
+# the same one; a module loads only on the kernel it was built for).
 # Keep it small: unpacking a big initramfs costs minutes of emulated time.
 set -euo pipefail
 
@@ -13,7 +15,7 @@ here=$(dirname "$(readlink -f "$0")")
 . "$here/common.sh"
 
 usage() {
-	echo "usage: $0 OUT.cpio.gz SUITE_SCRIPT [--add SRC:DEST ...]" >&2
+	echo "usage: $0 OUT.cpio.gz SUITE_SCRIPT [--kernel KVER] [--add SRC:DEST ...]" >&2
 	exit 1
 }
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
@@ -22,16 +24,22 @@ die() { echo "mkinitramfs: $*" >&2; exit 1; }
 out=$1 suite=$2
 shift 2
 adds=()
+kver=
 while (($#)); do
 	case $1 in
 	--add) (($# >= 2)) || usage; adds+=("$2"); shift 2 ;;
+	--kernel) (($# >= 2)) || usage; kver=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
 [[ -f $suite ]] || die "suite script not found: $suite"
 
-kver=$(testbed_kver)
-[[ -n $kver ]] || die "no kernel: install linux-image-amd64 (needs /lib/modules/*-amd64 and /boot/vmlinuz-*)"
+if [[ -n $kver ]]; then
+	[[ -d /lib/modules/$kver/kernel ]] || die "no module tree /lib/modules/$kver/kernel"
+else
+	kver=$(testbed_kver)
+	[[ -n $kver ]] || die "no kernel: install linux-image-amd64 (needs /lib/modules/*-amd64 and /boot/vmlinuz-*)"
+fi
 busybox=/bin/busybox
 # A dynamic busybox would find no libc in the initramfs and the kernel would panic.
 if ! [[ -x $busybox ]] || ! file -L "$busybox" | grep -q 'statically linked'; then
@@ -72,6 +80,12 @@ for a in ${adds[@]+"${adds[@]}"}; do
 		mkdir -p "$root$dest"
 		cp -a "$src/." "$root$dest/"
 	elif [[ -f $src ]]; then
+		# A module built for another kernel would only fail to load in there.
+		if [[ $src == *.ko ]]; then
+			magic=$(modinfo -F vermagic "$src" 2>/dev/null || true)
+			[[ ${magic%% *} == "$kver" ]] ||
+				die "$src is built for ${magic%% *}, not for kernel $kver"
+		fi
 		mkdir -p "$(dirname "$root$dest")"
 		cp -a "$src" "$root$dest"
 	else

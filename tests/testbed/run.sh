@@ -3,7 +3,10 @@
 # (an emulated Intel CPU with VMX), stream its serial console, and judge it.
 #
 #   run.sh [--cpus N] [--cpu-model MODEL] [--timeout SECONDS] [--workdir DIR]
-#          [--expect-warning REGEX] INITRAMFS
+#          [--kernel KVER] [--expect-warning REGEX] INITRAMFS
+#
+# --kernel boots /boot/vmlinuz-KVER (for example the PREEMPT_RT kernel,
+# testbed_kver_rt) instead of the standard Debian kernel (testbed_kver).
 #
 # Exit: 0 pass, 1 fail (one line "testbed: FAIL: <reason>"), 2 testbed could not start.
 set -euo pipefail
@@ -12,7 +15,7 @@ here=$(dirname "$(readlink -f "$0")")
 . "$here/common.sh"
 
 usage() {
-	echo "usage: $0 [--cpus N] [--cpu-model MODEL] [--timeout SECONDS] [--workdir DIR] [--expect-warning REGEX] INITRAMFS" >&2
+	echo "usage: $0 [--cpus N] [--cpu-model MODEL] [--timeout SECONDS] [--workdir DIR] [--kernel KVER] [--mitigations] [--expect-warning REGEX] INITRAMFS" >&2
 	exit 2
 }
 cannot_start() { echo "testbed: cannot start: $*" >&2; exit 2; }
@@ -24,6 +27,11 @@ model=corei7_haswell_4770
 timeout=900
 workdir=
 expect=
+kver=
+# The kernel's speculative-execution mitigations are off in the testbed
+# (they cost emulated time and guard against nothing there) unless
+# --mitigations keeps the kernel's defaults, for tests of hvx's own.
+mitigations=mitigations=off
 initramfs=
 while (($#)); do
 	case $1 in
@@ -31,6 +39,8 @@ while (($#)); do
 	--cpu-model) model=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--workdir) workdir=${2:?}; shift 2 ;;
+	--kernel) kver=${2:?}; shift 2 ;;
+	--mitigations) mitigations=; shift ;;
 	--expect-warning) expect=${2:?}; shift 2 ;;
 	-*) usage ;;
 	*) [[ -z $initramfs ]] || usage; initramfs=$1; shift ;;
@@ -51,9 +61,14 @@ ldlinux=/usr/lib/syslinux/modules/bios/ldlinux.c32
 [[ -f $vgabios ]] || cannot_start "$vgabios missing: apt-get install vgabios"
 [[ -f $isolinux_bin ]] || cannot_start "$isolinux_bin missing: apt-get install isolinux"
 [[ -f $ldlinux ]] || cannot_start "$ldlinux missing: apt-get install syslinux-common"
-kver=$(testbed_kver)
-[[ -n $kver && -f /boot/vmlinuz-$kver ]] ||
-	cannot_start "no kernel image /boot/vmlinuz-${kver:-*-amd64}: apt-get install linux-image-amd64"
+if [[ -n $kver ]]; then
+	[[ -f /boot/vmlinuz-$kver ]] || cannot_start "no kernel image /boot/vmlinuz-$kver" \
+		"(linux-image-rt-amd64 for a *-rt-amd64 kernel)"
+else
+	kver=$(testbed_kver)
+	[[ -n $kver && -f /boot/vmlinuz-$kver ]] ||
+		cannot_start "no kernel image /boot/vmlinuz-${kver:-*-amd64}: apt-get install linux-image-amd64"
+fi
 
 own_workdir=
 if [[ -n $workdir ]]; then
@@ -72,13 +87,13 @@ rm -rf "$iso" && mkdir -p "$iso/isolinux"
 cp "$isolinux_bin" "$ldlinux" "$iso/isolinux/"
 cp "/boot/vmlinuz-$kver" "$iso/vmlinuz"
 cp "$initramfs" "$iso/initrd.gz"
-cat >"$iso/isolinux/isolinux.cfg" <<'EOF'
+cat >"$iso/isolinux/isolinux.cfg" <<EOF
 DEFAULT hvx
 PROMPT 0
 TIMEOUT 1
 LABEL hvx
   KERNEL /vmlinuz
-  APPEND initrd=/initrd.gz console=ttyS0,115200 quiet loglevel=4 mitigations=off nokaslr tsc=reliable
+  APPEND initrd=/initrd.gz console=ttyS0,115200 quiet loglevel=4 $mitigations nokaslr tsc=reliable
 EOF
 xorriso -as mkisofs -quiet -o "$workdir/testbed.iso" \
 	-b isolinux/isolinux.bin -c isolinux/boot.cat \

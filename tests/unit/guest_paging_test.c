@@ -319,10 +319,74 @@ static void paging_4level(void)
 	       "read_gpa error is passed on (CR3 outside memory)");
 }
 
+/*
+ * Permissions, as INS/OUTS emulation asks for them: the rights of a
+ * translation are the AND of every level's R/W and U/S (SDM Vol. 3A
+ * 4.6); CR0.WP decides whether a supervisor write honours R/W.
+ */
+static void access_rights(void)
+{
+	struct hvx_paging_ctx ctx;
+
+	reset();
+	clear_table(0x1000);
+	clear_table(0x2000);
+	clear_table(0x3000);
+	clear_table(0x4000);
+	/* GVA 0x0: all levels user + writable, leaf read-only. */
+	put64(0x1000, 0x2000 | P | RW | US);
+	put64(0x2000, 0x3000 | P | RW | US);
+	put64(0x3000, 0x4000 | P | RW | US);
+	put64(0x4000 + 0 * 8, 0x10000 | P | US);		/* page 0: RO */
+	put64(0x4000 + 1 * 8, 0x11000 | P | RW | US);	/* page 1: RW */
+	put64(0x4000 + 2 * 8, 0x12000 | P | RW);	/* page 2: kernel */
+	/* GVA 0x200000: the PDE is read-only, the PTE writable. */
+	put64(0x3000 + 1 * 8, 0x5000 | P | US);
+	clear_table(0x5000);
+	put64(0x5000, 0x13000 | P | RW | US);
+
+	ctx = ctx_for(PG32 | BIT_ULL(16), 0x1000, CR4_PAE, LONG_EFER);
+	ctx.access = HVX_ACCESS_WRITE;
+	expect(&ctx, 0x0010, -EACCES, 0, "access: supervisor write, RO page, WP=1");
+	expect(&ctx, 0x1010, 0, 0x11010, "access: supervisor write, RW page");
+	expect(&ctx, 0x200010, -EACCES, 0,
+	       "access: a read-only PDE makes the page read-only");
+	ctx.access = HVX_ACCESS_WRITE | HVX_ACCESS_USER;
+	expect(&ctx, 0x1010, 0, 0x11010, "access: user write, RW user page");
+	expect(&ctx, 0x2010, -EACCES, 0, "access: user write, kernel page");
+	ctx.access = HVX_ACCESS_USER;
+	expect(&ctx, 0x0010, 0, 0x10010, "access: user read, RO user page");
+	expect(&ctx, 0x2010, -EACCES, 0, "access: user read, kernel page");
+	expect(&ctx, 0x3010, -EFAULT, 0, "access: not present wins");
+	ctx.access = 0;
+	expect(&ctx, 0x2010, 0, 0x12010, "access: none asked, none checked");
+
+	ctx = ctx_for(PG32, 0x1000, CR4_PAE, LONG_EFER);	/* WP=0 */
+	ctx.access = HVX_ACCESS_WRITE;
+	expect(&ctx, 0x0010, 0, 0x10010,
+	       "access: supervisor write ignores R/W with CR0.WP=0");
+	ctx.access = HVX_ACCESS_WRITE | HVX_ACCESS_USER;
+	expect(&ctx, 0x0010, -EACCES, 0,
+	       "access: user write honours R/W even with CR0.WP=0");
+
+	/* 32-bit paging: the PDE's and the PTE's bits combine too. */
+	reset();
+	clear_table(0x1000);
+	clear_table(0x2000);
+	put32(0x1000, 0x2000 | P | RW);			/* kernel PDE */
+	put32(0x2000, 0x30000 | P | RW | US);
+	ctx = ctx_for(PG32 | BIT_ULL(16), 0x1000, 0, 0);
+	ctx.access = HVX_ACCESS_USER;
+	expect(&ctx, 0x0123, -EACCES, 0, "access: 32-bit, kernel PDE");
+	ctx.access = HVX_ACCESS_WRITE;
+	expect(&ctx, 0x0123, 0, 0x30123, "access: 32-bit, supervisor write");
+}
+
 void guest_paging_tests(void)
 {
 	no_paging();
 	paging_32bit();
 	paging_pae();
 	paging_4level();
+	access_rights();
 }

@@ -80,6 +80,8 @@ struct hvx_capability {
 /* Limits. */
 #define HVX_MAX_VCPUS		64
 #define HVX_MAX_MEM_SLOTS	32
+/* Pages in one slot at most (8 TiB - 4 KiB), as KVM_MEM_MAX_NR_PAGES. */
+#define HVX_MAX_SLOT_PAGES	((1ull << 31) - 1)
 
 /**
  * struct hvx_memory_region - argument of HVX_SET_MEMORY_REGION
@@ -294,6 +296,10 @@ enum hvx_internal_error {
 	HVX_INTERNAL_UNHANDLED_EXIT	= 1,	/* data[0]: VMX exit reason */
 	HVX_INTERNAL_EMULATION		= 2,	/* data[0]: gpa, data[1]: rip */
 	HVX_INTERNAL_BAD_VMCS		= 3,	/* data[0]: VM-instruction error */
+	/* Delivering an event touched MMIO: data[0]: gpa, [1]: event info */
+	HVX_INTERNAL_DELIVERY_EV	= 4,
+	/* A task switch (hvx emulates none): data[0]: qualification, [1]: rip */
+	HVX_INTERNAL_TASK_SWITCH	= 5,
 };
 
 /**

@@ -16,6 +16,22 @@ const char *hvx_ko_path(void);
 int hvx_load(const char *params);
 int hvx_unload(void);
 bool hvx_loaded(void);
+/*
+ * For a fixture's setup: load hvx.ko if this boot has not (*@loaded_here
+ * says so, for the teardown's hvx_unload()). NULL once /dev/hvx is there,
+ * otherwise why it is not, for SKIP().
+ */
+const char *hvx_need_module(bool *loaded_here);
+/*
+ * The harness runs a test's body even when its fixture's setup skipped:
+ * a body starts with NEED_HVX() and returns at once then (still reported
+ * as skipped). The fixture says it is set up in self->ready.
+ */
+#define NEED_HVX()							\
+	do {								\
+		if (!self->ready)					\
+			return;						\
+	} while (0)
 
 /* open("/dev/hvx"): fd, or -errno. */
 int hvx_open(void);
@@ -25,6 +41,22 @@ int kvm_vm_create(void);
 
 /* A field of /proc/meminfo, in KiB, or -1. */
 long meminfo_kb(const char *field);
+
+/*
+ * What the kernel holds, for leak checks: each field the best of a few
+ * readings taken with reclaimable caches dropped and per-CPU counter
+ * deltas folded in, as other activity only moves them the other way.
+ */
+struct hvx_mem_probe {
+	long available;		/* MemAvailable, KiB: the highest reading */
+	long unreclaimable;	/* SUnreclaim, KiB: the lowest reading */
+	long vmalloc_used;	/* VmallocUsed, KiB (a leaked kvmalloc): lowest */
+};
+
+struct hvx_mem_probe mem_probe(void);
+
+/* CLOCK_MONOTONIC in seconds. */
+double monotonic_s(void);
 
 /* Whether /proc/cpuinfo's "vmx flags" line lists @flag. */
 bool cpu_has_vmx_flag(const char *flag);

@@ -123,6 +123,21 @@ ucall_abort(const char *file, uint64_t line, const char *expr,
 	    uint64_t a0, uint64_t a1, uint64_t nargs);
 void __attribute__((noreturn)) guest_halt_forever(void);
 
+/* MSR access from guest code (a #GP goes to the guest's IDT as usual). */
+static inline __guest_code uint64_t guest_rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline __guest_code void guest_wrmsr(uint32_t msr, uint64_t val)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
+		     "d"((uint32_t)(val >> 32)) : "memory");
+}
+
 #define GUEST_SYNC(stage)	ucall(UCALL_SYNC, (uint64_t)(stage), 0, 0, 0)
 #define GUEST_SYNC_ARGS(stage, a1, a2, a3)				\
 	ucall(UCALL_SYNC, (uint64_t)(stage), (uint64_t)(a1),		\

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
@@ -39,6 +40,26 @@ int hvx_unload(void)
 bool hvx_loaded(void)
 {
 	return access("/sys/module/hvx", F_OK) == 0;
+}
+
+const char *hvx_need_module(bool *loaded_here)
+{
+	static char why[128];
+	int ret;
+
+	*loaded_here = false;
+	if (!hvx_loaded() && access(hvx_ko_path(), F_OK) == 0) {
+		ret = hvx_load(NULL);
+		if (ret) {
+			snprintf(why, sizeof(why), "hvx.ko does not load here: %s",
+				 strerror(-ret));
+			return why;
+		}
+		*loaded_here = true;
+	}
+	if (access("/dev/hvx", F_OK))
+		return "no /dev/hvx: hvx is not loaded";
+	return NULL;
 }
 
 int hvx_open(void)
@@ -77,6 +98,37 @@ long meminfo_kb(const char *field)
 		}
 	fclose(f);
 	return val;
+}
+
+struct hvx_mem_probe mem_probe(void)
+{
+	struct hvx_mem_probe p = { -1, -1, -1 };
+	long v;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		write_text("/proc/sys/vm/drop_caches", "3");
+		write_text("/proc/sys/vm/stat_refresh", "1");
+		usleep(200000);
+		v = meminfo_kb("MemAvailable");
+		if (v > p.available)
+			p.available = v;
+		v = meminfo_kb("SUnreclaim");
+		if (p.unreclaimable < 0 || v < p.unreclaimable)
+			p.unreclaimable = v;
+		v = meminfo_kb("VmallocUsed");
+		if (p.vmalloc_used < 0 || v < p.vmalloc_used)
+			p.vmalloc_used = v;
+	}
+	return p;
+}
+
+double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static bool cpuinfo_line_has(const char *key, const char *word)
