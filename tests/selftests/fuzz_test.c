@@ -1198,6 +1198,32 @@ static void op_inject_event(struct worker *w, struct op *o, struct target *t)
 	call(o, t, HVX_INJECT_EVENT, arg);
 }
 
+/* The file mapped at @addr, from /proc/self/maps ("" if none). */
+static void mapped_file(const void *addr, char *buf, size_t len)
+{
+	unsigned long start = (unsigned long)addr, lo, hi;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *path;
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 ||
+		    start < lo || start >= hi)
+			continue;
+		path = strchr(line, '/') ?: strstr(line, "anon_inode:");
+		if (path) {
+			path[strcspn(path, "\n")] = 0;
+			snprintf(buf, len, "%s", path);
+		}
+		break;
+	}
+	fclose(f);
+}
+
 /* mmap() of a vCPU fd: only one page at offset 0 is allowed. */
 static void op_mmap(struct worker *w, struct op *o, struct target *t)
 {
@@ -1242,9 +1268,21 @@ static void op_mmap(struct worker *w, struct op *o, struct target *t)
 		return;
 	}
 	__atomic_add_fetch(&o->ok, 1, __ATOMIC_RELAXED);
-	if (ok_fd && !t->wrong_kind && (off || !size || size > PAGE))
-		bad("mmap(%#llx bytes, offset %#llx) of a vCPU fd succeeded",
-		    (unsigned long long)size, (unsigned long long)off);
+	/*
+	 * The number may have named another file by the time of the call
+	 * (a memfd of a slot, say, that took a number the closing thread
+	 * freed for an instant): what was mapped is what /proc/self/maps
+	 * says, and only a mapping of a vCPU file itself is hvx's doing.
+	 */
+	if (ok_fd && !t->wrong_kind && (off || !size || size > PAGE)) {
+		char file[256];
+
+		mapped_file(p, file, sizeof(file));
+		if (strstr(file, "hvx-vcpu"))
+			bad("mmap(%#llx bytes, offset %#llx) of a vCPU fd succeeded (%s)",
+			    (unsigned long long)size, (unsigned long long)off,
+			    file);
+	}
 	/*
 	 * The page is there, shared or copied on write. (Only what was
 	 * allowed is touched: anything else was reported above, and

@@ -1901,10 +1901,10 @@ static void tf_setup(struct hvx_vcpu *vcpu, unsigned int variant)
 	}
 }
 
+/* Unreclaimable slab, the settled lowest of a few readings (hvx_util). */
 static long slab_kb(void)
 {
-	usleep(300 * 1000);	/* RCU-deferred frees */
-	return meminfo_kb("SUnreclaim");
+	return mem_probe().unreclaimable;
 }
 
 /*

@@ -4,7 +4,7 @@
 # followed by its memory check, then the rest of SOAK_TESTS (the stress
 # tests: a thousand VMs created and destroyed, two VMs on four threads).
 #
-#   SOAK_SECONDS=3600 SOAK_TESTS="fuzz_test stress_test" tests/testbed/soak.sh
+#   SOAK_SECONDS=3600 SOAK_TESTS="fuzz_test hostile_test stress_test" tests/testbed/soak.sh
 #
 # HVX_FUZZ_SEED is passed on (replay a soak's failure). Exit 0 only if the
 # boot passed (run.sh: every test passed, no kernel trouble in the log).
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 seconds=${SOAK_SECONDS:-3600}
 calls=${SOAK_FUZZ_CALLS:-1000000}
 # The soak's guest suites, in order; more join here.
-SOAK_TESTS=${SOAK_TESTS:-"fuzz_test stress_test"}
+SOAK_TESTS=${SOAK_TESTS:-"fuzz_test hostile_test stress_test"}
 # Guest time follows emulated instructions: under the fuzzer it ran at a
 # third of wall time (35 s of guest time in 109 s, three Bochs on 2 CPUs),
 # the boot itself at a tenth.
