@@ -194,6 +194,13 @@ int hvx_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start > PAGE_SIZE)
 		return -EINVAL;
 	vma->vm_ops = &run_page_vm_ops;
+	/*
+	 * One page, for good: without VM_DONTEXPAND, mremap() could grow the
+	 * mapping and a later mmap() at the next offset could merge into it
+	 * without ever coming here (the fuzzer saw both succeed). The fault
+	 * handler refuses other pages anyway; now mmap() says so too.
+	 */
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	return 0;
 }
 

@@ -843,4 +843,40 @@ TEST_F_TIMEOUT(run_loop, unknown_ioctls, 120)
 	vcpu_assert_exit(vcpu, HVX_EXIT_IO);
 }
 
+/*
+ * The run page is one page at offset 0 of the vCPU fd, and stays one:
+ * mmap() elsewhere is EINVAL, also right above an existing mapping of
+ * the page (where the kernel would merge it without asking the driver),
+ * and mremap() cannot grow it.
+ */
+TEST_F_TIMEOUT(run_loop, run_page_is_one_page_for_good, 120)
+{
+	struct hvx_vcpu *vcpu;
+	char *area, *run;
+
+	NEED_HVX();
+	vcpu = spin_vm(&self->vm);
+	/* Two free pages at a known place. */
+	area = mmap(NULL, 2 * HVX_PAGE_SIZE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	munmap(area, 2 * HVX_PAGE_SIZE);
+	run = mmap(area, HVX_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED_NOREPLACE, vcpu->fd, 0);
+	ASSERT_EQ(area, run);
+	EXPECT_EQ(MAP_FAILED, mmap(area + HVX_PAGE_SIZE, HVX_PAGE_SIZE,
+				   PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED_NOREPLACE, vcpu->fd,
+				   HVX_PAGE_SIZE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mremap(run, HVX_PAGE_SIZE, 2 * HVX_PAGE_SIZE, 0));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * HVX_PAGE_SIZE, PROT_READ,
+				   MAP_SHARED, vcpu->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	/* The page itself works: the guest's OUT shows in it. */
+	vcpu_run(vcpu);
+	EXPECT_EQ(HVX_EXIT_IO, ((struct hvx_run *)run)->exit_reason);
+	munmap(run, 2 * HVX_PAGE_SIZE);
+}
+
 TEST_HARNESS_MAIN
