@@ -20,9 +20,9 @@ DEB_PKGS  := gcc make libc6-dev kmod cpio xz-utils \
 	     linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	     linux-image-rt-amd64 linux-headers-rt-amd64 \
 	     bochs bochsbios vgabios busybox-static \
-	     isolinux syslinux-common xorriso acpica-tools
+	     isolinux syslinux-common xorriso acpica-tools e2fsprogs
 # make bench also boots the Linux guest under QEMU+KVM, the reference.
-BENCH_PKGS := qemu-system-x86
+BENCH_PKGS := qemu-system-x86 seabios fio
 
 # User space is linked statically: the testbed initramfs has no libc.
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -31,15 +31,14 @@ TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Werror \
 	       -Iuapi -Itests/selftests/include -I$(BUILD)/kselftest
 LDFLAGS_STATIC := -static
 
-VMCTL_SRCS := $(wildcard userspace/vmctl/*.c)
-VMCTL_HDRS := $(wildcard userspace/vmctl/*.h) uapi/linux/hvx.h
 SELFTESTS  := api_test load_test novmx_test kvm_probe guest_smoke_test state_test \
 	      exits_test memory_test run_loop_test isolation_test stress_test \
-	      irqchip_test poweroff_with_vms hostile_test fuzz_test
+	      irqchip_test poweroff_with_vms hostile_test fuzz_test eventfd_test
 TEST_LIB   := $(wildcard tests/selftests/lib/*.c)
 TEST_HDRS  := $(wildcard tests/selftests/include/*.h) uapi/linux/hvx.h \
 	      $(BUILD)/kselftest/kselftest_harness.h
 
+# vmctl is phony: its own Makefile knows when to rebuild.
 .PHONY: all module module-rt vmctl selftests guests deps check demo bench lint clean
 
 # The PREEMPT_RT build only where its headers are installed (make deps does).
@@ -61,21 +60,9 @@ module-rt:
 	cp -p --parents $(RT_SRCS) $(BUILD)/rt/
 	$(MAKE) -C $(KDIR_RT) M=$(CURDIR)/$(BUILD)/rt W=1 modules
 
-vmctl: $(BUILD)/vmctl
-$(BUILD)/vmctl: $(VMCTL_SRCS) $(VMCTL_HDRS) $(BUILD)/gen/dsdt.h
-	@mkdir -p $(BUILD)
-	$(CC) $(USER_CFLAGS) -I$(BUILD)/gen -o $@ $(VMCTL_SRCS) $(LDFLAGS_STATIC)
-
-# The guests' DSDT: iasl compiles the ASL, warnings counting as errors, to
-# a C array (dsdt.hex), renamed vmctl_dsdt_aml for acpi.c and stripped of
-# its build date so that rebuilds are identical.
-$(BUILD)/gen/dsdt.h: userspace/vmctl/dsdt.asl
-	@mkdir -p $(BUILD)/gen
-	iasl -vs -we -p $(BUILD)/gen/dsdt -tc $< >$(BUILD)/gen/iasl.log 2>&1 || \
-		{ cat $(BUILD)/gen/iasl.log >&2; exit 1; }
-	sed -e 's/^unsigned char dsdt_aml_code\[\]/static const unsigned char vmctl_dsdt_aml[]/' \
-	    -e '/Compilation of/d' $(BUILD)/gen/dsdt.hex >$@.tmp
-	grep -q vmctl_dsdt_aml $@.tmp && mv $@.tmp $@
+# vmctl has a Makefile of its own (objects, dependency files, pkg-config).
+vmctl:
+	$(MAKE) -C userspace/vmctl O=$(CURDIR)/$(BUILD)/obj/vmctl OUT=$(CURDIR)/$(BUILD)/vmctl
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/exit_bench
 $(BUILD)/selftests/exit_bench: tests/bench/exit_bench.c tests/bench/bench_guests.S uapi/linux/hvx.h
@@ -139,8 +126,22 @@ clean:
 
 # Guest images for vmctl and the demo: flat binaries from assembly.
 GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/multiboot_hello.elf \
-	  $(BUILD)/guests/linux-initrd.gz
+	  $(BUILD)/guests/virtio_hostile.elf $(BUILD)/guests/linux-initrd.gz
 guests: $(GUESTS)
+# Freestanding 32-bit C guests: no SSE (CR4.OSFXSR is off in a Multiboot
+# kernel), no stack protector or unwind tables (no runtime to back them).
+GUEST_CFLAGS := -m32 -ffreestanding -nostdlib -fno-pic -fno-stack-protector \
+		-fno-asynchronous-unwind-tables -mgeneral-regs-only -O2 \
+		-Wall -Wextra -Werror
+# The hostile virtio-blk driver (tests/testbed/virtio_hostile_test.sh).
+$(BUILD)/guests/virtio_hostile.elf: tests/guests/virtio_hostile.c \
+		tests/guests/virtio_hostile_entry.S tests/guests/virtio_hostile.ld
+	@mkdir -p $(BUILD)/guests
+	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/virtio_hostile.o tests/guests/virtio_hostile.c
+	$(CC) -m32 -ffreestanding -nostdlib -c -o $(BUILD)/guests/virtio_hostile_entry.o \
+		tests/guests/virtio_hostile_entry.S
+	ld -m elf_i386 -T tests/guests/virtio_hostile.ld -o $@ \
+		$(BUILD)/guests/virtio_hostile_entry.o $(BUILD)/guests/virtio_hostile.o
 # The initrd of the Linux guest that vmctl boots in the testbed.
 $(BUILD)/guests/linux-initrd.gz: tests/guests/linux/init tests/testbed/mkguestinitrd.sh
 	@mkdir -p $(BUILD)/guests

@@ -14,6 +14,7 @@
 #include <asm/vmx.h>
 #include <linux/hvx.h>
 
+#include "eventfds.h"
 #include "hvx.h"
 
 struct hvx_vmx_caps hvx_caps;
@@ -171,7 +172,13 @@ u64 hvx_cap_value(u32 cap)
 	case HVX_CAP_READONLY_MEM:
 	case HVX_CAP_DIRTY_LOG:
 	case HVX_CAP_TSC_ADJUST:
+	case HVX_CAP_SIGNAL_MSI:
+	case HVX_CAP_IRQFD_RESAMPLE:
 		return 1;
+	case HVX_CAP_IOEVENTFD:
+		return HVX_MAX_IOEVENTFDS;
+	case HVX_CAP_IRQFD:
+		return HVX_MAX_IRQFDS;
 	case HVX_CAP_IRQCHIP:
 		return HVX_IOAPIC_PINS;
 	case HVX_CAP_TSC_KHZ:

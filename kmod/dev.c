@@ -12,6 +12,7 @@
 #include <linux/uaccess.h>
 #include <linux/hvx.h>
 
+#include "eventfds.h"
 #include "hvx.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -39,6 +40,9 @@ static_assert(sizeof(struct hvx_msr_entry) == 16);
 static_assert(sizeof(struct hvx_msrs) == 16);
 static_assert(sizeof(struct hvx_fpu) == 64 + 4096);
 static_assert(sizeof(struct hvx_event) == 16);
+static_assert(sizeof(struct hvx_msi) == 24);
+static_assert(sizeof(struct hvx_ioeventfd) == 32);
+static_assert(sizeof(struct hvx_irqfd) == 32);
 
 struct hvx_ioctl {
 	unsigned int cmd;
@@ -160,6 +164,33 @@ static long vm_irq_line(struct file *file, unsigned long arg)
 	return hvx_vm_irq_line(file->private_data, &line);
 }
 
+static long vm_signal_msi(struct file *file, unsigned long arg)
+{
+	struct hvx_msi msi;
+
+	if (copy_from_user(&msi, (void __user *)arg, sizeof(msi)))
+		return -EFAULT;
+	return hvx_vm_signal_msi(file->private_data, &msi);
+}
+
+static long vm_ioeventfd(struct file *file, unsigned long arg)
+{
+	struct hvx_ioeventfd args;
+
+	if (copy_from_user(&args, (void __user *)arg, sizeof(args)))
+		return -EFAULT;
+	return hvx_vm_ioeventfd(file->private_data, &args);
+}
+
+static long vm_irqfd(struct file *file, unsigned long arg)
+{
+	struct hvx_irqfd args;
+
+	if (copy_from_user(&args, (void __user *)arg, sizeof(args)))
+		return -EFAULT;
+	return hvx_vm_irqfd(file->private_data, &args);
+}
+
 static const struct hvx_ioctl hvx_vm_ioctls[] = {
 	{ HVX_SET_MEMORY_REGION, vm_set_memory_region },
 	{ HVX_CREATE_VCPU, vm_create_vcpu },
@@ -167,6 +198,9 @@ static const struct hvx_ioctl hvx_vm_ioctls[] = {
 	{ HVX_GET_VM_STATS, vm_get_stats },
 	{ HVX_CREATE_IRQCHIP, vm_create_irqchip },
 	{ HVX_IRQ_LINE, vm_irq_line },
+	{ HVX_SIGNAL_MSI, vm_signal_msi },
+	{ HVX_IOEVENTFD, vm_ioeventfd },
+	{ HVX_IRQFD, vm_irqfd },
 };
 
 static long hvx_vm_ioctl(struct file *file, unsigned int cmd,

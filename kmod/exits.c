@@ -23,8 +23,7 @@
 #include "guest_paging.h"
 #include "hvx.h"
 #include "insn_decode.h"
-#include "ioapic.h"
-#include "lapic.h"
+#include "iobus.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmcs.h"
@@ -357,6 +356,19 @@ static int handle_io(struct hvx_vcpu *v)
 	u32 count = 1;
 	int err;
 
+	/*
+	 * A single OUT may be an in-kernel device's (an ioeventfd): done
+	 * here, and the guest goes on. IN and the string forms always go to
+	 * user space: no in-kernel port device answers reads, and an
+	 * ioeventfd signals one write, not a buffer of them.
+	 */
+	if (!in && !string &&
+	    !hvx_io_bus_write(v, HVX_PIO_BUS, qual >> 16, size,
+			      &v->regs[HVX_RAX])) {
+		hvx_vmx_skip_instruction(v);
+		return RESUME_GUEST;
+	}
+
 	run->exit_reason = HVX_EXIT_IO;
 	run->io.direction = in ? HVX_EXIT_IO_IN : HVX_EXIT_IO_OUT;
 	run->io.size = size;
@@ -490,14 +502,13 @@ static int handle_wrmsr(struct hvx_vcpu *v)
 
 static void mmio_read_done(struct hvx_vcpu *v, const u8 *data);
 
-/* The devices the module emulates itself: the APICs. */
+/* The devices the module emulates itself (APICs, ioeventfds): iobus.h. */
 static bool mmio_in_kernel(struct hvx_vcpu *v, u64 gpa, bool write, u8 *data,
 			   unsigned int len)
 {
-	if (!v->apic)
-		return false;
-	return hvx_lapic_mmio(v, gpa, write, data, len) ||
-	       hvx_ioapic_mmio(v->vm, gpa, write, data, len);
+	if (write)
+		return !hvx_io_bus_write(v, HVX_MMIO_BUS, gpa, len, data);
+	return !hvx_io_bus_read(v, HVX_MMIO_BUS, gpa, len, data);
 }
 
 /*

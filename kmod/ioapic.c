@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <asm/apicdef.h>
 
+#include "eventfds.h"
 #include "ioapic.h"
 #include "lapic.h"
 #include "vm.h"
@@ -87,19 +88,44 @@ int hvx_ioapic_set_line(struct hvx_vm *vm, u32 gsi, bool level)
 	return 0;
 }
 
+/* The pin's entry is level-triggered, for @vector, and in service. */
+static bool eoi_ends(struct hvx_ioapic *io, unsigned int pin, u8 vector)
+{
+	u64 e = io->redir[pin];
+
+	return (e & REDIR_LEVEL) && (e & REDIR_VECTOR) == vector &&
+	       (e & REDIR_REMOTE_IRR);
+}
+
 void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector)
 {
 	struct hvx_ioapic *io = vm->ioapic;
+	unsigned long pins = 0;
 	unsigned int pin;
 
+	static_assert(HVX_IOAPIC_PINS <= BITS_PER_LONG);
 	if (!io)
 		return;
 	spin_lock(&io->lock);
-	for (pin = 0; pin < HVX_IOAPIC_PINS; pin++) {
-		u64 e = io->redir[pin];
-
-		if (!(e & REDIR_LEVEL) || (e & REDIR_VECTOR) != vector ||
-		    !(e & REDIR_REMOTE_IRR))
+	for (pin = 0; pin < HVX_IOAPIC_PINS; pin++)
+		if (eoi_ends(io, pin, vector))
+			__set_bit(pin, &pins);
+	spin_unlock(&io->lock);
+	if (!pins)
+		return;
+	/*
+	 * A resample irqfd's device was serviced: its pin goes down and user
+	 * space is told, before Remote IRR is cleared below, so that a line
+	 * the handler has quietened is not sent once more (the order of
+	 * KVM's ack notifiers). Outside io->lock: that lowers the line
+	 * through hvx_ioapic_set_line() and signals eventfds.
+	 */
+	for_each_set_bit(pin, &pins, HVX_IOAPIC_PINS)
+		hvx_irqfd_resample(vm, pin);
+	spin_lock(&io->lock);
+	for_each_set_bit(pin, &pins, HVX_IOAPIC_PINS) {
+		/* The guest may have reprogrammed the entry meanwhile. */
+		if (!eoi_ends(io, pin, vector))
 			continue;
 		io->redir[pin] &= ~REDIR_REMOTE_IRR;
 		if (asserted(io, pin))
@@ -152,43 +178,66 @@ static void window_write(struct hvx_vm *vm, u32 val)
 		send(vm, pin);
 }
 
-bool hvx_ioapic_mmio(struct hvx_vm *vm, u64 gpa, bool write, void *data,
-		     unsigned int len)
+/* The bus hands the window's page [HVX_IOAPIC_ADDR, + PAGE_SIZE) here. */
+static int ioapic_mmio_read(struct hvx_io_device *dev, struct hvx_vcpu *v,
+			    u64 gpa, unsigned int len, void *data)
 {
-	struct hvx_ioapic *io = vm->ioapic;
+	struct hvx_ioapic *io = container_of(dev, struct hvx_ioapic, dev);
 	u32 off = gpa - HVX_IOAPIC_ADDR, val = 0;
 
-	if (!io || gpa < HVX_IOAPIC_ADDR || gpa >= HVX_IOAPIC_ADDR + PAGE_SIZE)
-		return false;
 	spin_lock(&io->lock);
-	if (write) {
-		memcpy(&val, data, min(len, 4u));
-		if (off == IOAPIC_REG_SELECT)
-			io->ioregsel = val & 0xff;
-		else if (off == IOAPIC_REG_WINDOW && len == 4)
-			window_write(vm, val);
-	} else {
-		if (off == IOAPIC_REG_SELECT)
-			val = io->ioregsel;
-		else if (off == IOAPIC_REG_WINDOW)
-			val = window_read(io);
-		memset(data, 0, len);
-		memcpy(data, &val, min(len, 4u));
-	}
+	if (off == IOAPIC_REG_SELECT)
+		val = io->ioregsel;
+	else if (off == IOAPIC_REG_WINDOW)
+		val = window_read(io);
 	spin_unlock(&io->lock);
-	return true;
+	memset(data, 0, len);
+	memcpy(data, &val, min(len, 4u));
+	return 0;
 }
+
+static int ioapic_mmio_write(struct hvx_io_device *dev, struct hvx_vcpu *v,
+			     u64 gpa, unsigned int len, const void *data)
+{
+	struct hvx_ioapic *io = container_of(dev, struct hvx_ioapic, dev);
+	u32 off = gpa - HVX_IOAPIC_ADDR, val = 0;
+
+	memcpy(&val, data, min(len, 4u));
+	spin_lock(&io->lock);
+	if (off == IOAPIC_REG_SELECT)
+		io->ioregsel = val & 0xff;
+	else if (off == IOAPIC_REG_WINDOW && len == 4)
+		window_write(io->vm, val);
+	spin_unlock(&io->lock);
+	return 0;
+}
+
+static const struct hvx_io_device_ops ioapic_mmio_ops = {
+	.read = ioapic_mmio_read,
+	.write = ioapic_mmio_write,
+};
 
 int hvx_ioapic_create(struct hvx_vm *vm)
 {
 	struct hvx_ioapic *io = kzalloc(sizeof(*io), GFP_KERNEL_ACCOUNT);
-	int pin;
+	int pin, err;
 
+	lockdep_assert_held(&vm->lock);
 	if (!io)
 		return -ENOMEM;
+	io->vm = vm;
+	io->dev.ops = &ioapic_mmio_ops;
 	spin_lock_init(&io->lock);
 	for (pin = 0; pin < HVX_IOAPIC_PINS; pin++)
 		io->redir[pin] = REDIR_MASKED;
+	mutex_lock(&vm->io_lock);
+	err = hvx_io_bus_register(vm, HVX_MMIO_BUS, HVX_IOAPIC_ADDR, PAGE_SIZE,
+				  &io->dev);
+	mutex_unlock(&vm->io_lock);
+	if (err) {
+		kfree(io);
+		return err;
+	}
 	/* HVX_IRQ_LINE may look at it at once, from another thread. */
 	smp_store_release(&vm->ioapic, io);
 	return 0;

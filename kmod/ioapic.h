@@ -12,9 +12,13 @@
 #include <linux/types.h>
 #include <linux/hvx.h>
 
+#include "iobus.h"
+
 struct hvx_vm;
 
 struct hvx_ioapic {
+	struct hvx_vm *vm;
+	struct hvx_io_device dev;	/* the window, on the MMIO bus */
 	spinlock_t lock;		/* before vm->irq_lock */
 	u32 ioregsel;
 	u32 id;
@@ -22,13 +26,15 @@ struct hvx_ioapic {
 	unsigned long lines;		/* pin levels as last driven */
 };
 
+/* Under vm->lock: the IOAPIC, its window registered on the MMIO bus. */
 int hvx_ioapic_create(struct hvx_vm *vm);
 void hvx_ioapic_free(struct hvx_vm *vm);
+/* Drive pin @gsi; -ENXIO without an IOAPIC. Process context. */
 int hvx_ioapic_set_line(struct hvx_vm *vm, u32 gsi, bool level);
-/* A local APIC's EOI for a level-triggered @vector. */
+/*
+ * A local APIC's EOI for a level-triggered @vector: the resample irqfds
+ * of the pins it ends are told first (eventfds.c), then Remote IRR goes.
+ */
 void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector);
-/* Accesses to the register window: true if @gpa is the IOAPIC's. */
-bool hvx_ioapic_mmio(struct hvx_vm *vm, u64 gpa, bool write, void *data,
-		     unsigned int len);
 
 #endif /* HVX_IOAPIC_H */

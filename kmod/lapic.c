@@ -8,6 +8,7 @@
  * so a guest that reads it never calibrates. TSC-deadline mode compares
  * with the host's TSC, which the guest reads unscaled.
  */
+#include <linux/bitfield.h>
 #include <linux/math64.h>
 #include <linux/nospec.h>
 #include <linux/slab.h>
@@ -128,14 +129,14 @@ void hvx_lapic_set_cr8(struct hvx_lapic *apic, u8 cr8)
 
 /* ---- Accepting interrupts and events ----------------------------------- */
 
-void hvx_lapic_set_irq(struct hvx_lapic *apic, const struct hvx_apic_irq *irq)
+bool hvx_lapic_set_irq(struct hvx_lapic *apic, const struct hvx_apic_irq *irq)
 {
 	switch (irq->delivery_mode) {
 	case APIC_DM_FIXED >> 8:
 	case APIC_DM_LOWEST >> 8:
 		/* Vectors 0-15 are illegal (SDM 10.5.2); a disabled APIC drops. */
 		if (irq->vector < 16 || !sw_enabled(apic))
-			return;
+			return false;
 		if (irq->level)
 			set_bit(irq->vector, apic->tmr);
 		else
@@ -155,11 +156,12 @@ void hvx_lapic_set_irq(struct hvx_lapic *apic, const struct hvx_apic_irq *irq)
 		set_bit(HVX_APIC_EV_SIPI, &apic->events);
 		break;
 	default:	/* SMI, ExtINT: nothing here delivers them */
-		return;
+		return false;
 	}
 	/* Order the bit before the kick's look at the vCPU's mode. */
 	smp_mb__after_atomic();
 	hvx_vcpu_kick(apic->vcpu);
+	return true;
 }
 
 static bool logical_match(struct hvx_lapic *apic, const struct hvx_apic_irq *irq)
@@ -203,23 +205,84 @@ static bool addressed(struct hvx_lapic *apic, struct hvx_lapic *src,
 	return irq->dest == broadcast || irq->dest == apic_id(apic);
 }
 
-void hvx_apic_deliver(struct hvx_vm *vm, struct hvx_lapic *src,
-		      const struct hvx_apic_irq *irq)
+int hvx_apic_deliver(struct hvx_vm *vm, struct hvx_lapic *src,
+		     const struct hvx_apic_irq *irq)
 {
 	struct hvx_vcpu *v;
-	int i;
+	int i, n = 0;
 
 	spin_lock(&vm->irq_lock);
 	for (i = 0; i < HVX_MAX_VCPUS; i++) {
 		v = vm->vcpus[i];
 		if (!v || !v->apic || !addressed(v->apic, src, irq))
 			continue;
-		hvx_lapic_set_irq(v->apic, irq);
+		n += hvx_lapic_set_irq(v->apic, irq);
 		/* Lowest priority: any one of them will do; the first. */
 		if (irq->delivery_mode == APIC_DM_LOWEST >> 8)
 			break;
 	}
 	spin_unlock(&vm->irq_lock);
+	return n;
+}
+
+#define MSI_ADDR_BASE		0xfee00000ull
+#define MSI_ADDR_BASE_MASK	GENMASK_ULL(63, 20)
+#define MSI_ADDR_DEST		GENMASK_ULL(19, 12)
+#define MSI_ADDR_RH		BIT_ULL(3)
+#define MSI_ADDR_DM		BIT_ULL(2)
+#define MSI_DATA_VECTOR		GENMASK(7, 0)
+#define MSI_DATA_DM		GENMASK(10, 8)
+#define MSI_DATA_LEVEL		BIT(14)
+#define MSI_DATA_TRIGGER	BIT(15)
+
+int hvx_msi_to_irq(u64 address, u32 data, struct hvx_apic_irq *irq)
+{
+	u8 mode = FIELD_GET(MSI_DATA_DM, data);
+
+	/*
+	 * Bits 11:4 are reserved and 1:0 "don't care" (SDM figure 11-24):
+	 * refused both, so that neither can take a meaning later behind a
+	 * caller's back. No extended destination IDs above bit 31.
+	 */
+	if ((address & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE ||
+	    (address & ~(MSI_ADDR_BASE_MASK | MSI_ADDR_DEST | MSI_ADDR_RH |
+			 MSI_ADDR_DM)))
+		return -EINVAL;
+	if (data & ~(MSI_DATA_VECTOR | MSI_DATA_DM | MSI_DATA_LEVEL |
+		     MSI_DATA_TRIGGER))
+		return -EINVAL;
+	switch (mode) {
+	case APIC_DM_FIXED >> 8:
+	case APIC_DM_LOWEST >> 8:
+		/* An APIC would only log an illegal-vector error. */
+		if (FIELD_GET(MSI_DATA_VECTOR, data) < 16)
+			return -EINVAL;
+		break;
+	case APIC_DM_NMI >> 8:
+		break;
+	default:	/* SMI, INIT, ExtINT and the reserved modes */
+		return -EINVAL;
+	}
+	*irq = (struct hvx_apic_irq){
+		.dest = FIELD_GET(MSI_ADDR_DEST, address),
+		.vector = FIELD_GET(MSI_DATA_VECTOR, data),
+		.delivery_mode = mode,
+		.logical = address & MSI_ADDR_DM,
+		/*
+		 * The trigger mode sets TMR, so that the EOI is broadcast to
+		 * the IOAPIC; the level bit (assert) is not looked at, as
+		 * KVM does: a message is always an assertion.
+		 */
+		.level = data & MSI_DATA_TRIGGER,
+	};
+	/*
+	 * The redirection hint with logical destination mode: one of the
+	 * addressed APICs takes it, which is what lowest priority does.
+	 */
+	if ((address & MSI_ADDR_RH) && irq->logical &&
+	    mode == APIC_DM_FIXED >> 8)
+		irq->delivery_mode = APIC_DM_LOWEST >> 8;
+	return 0;
 }
 
 static void send_ipi(struct hvx_lapic *apic, u32 icr, u32 dest)
@@ -493,29 +556,54 @@ static int reg_write(struct hvx_lapic *apic, u32 off, u32 val)
 	return 0;
 }
 
-bool hvx_lapic_mmio(struct hvx_vcpu *v, u64 gpa, bool write, void *data,
-		    unsigned int len)
+/*
+ * The xAPIC page, on the MMIO bus for its own vCPU only (iobus.h): an
+ * access elsewhere, or while the APIC is off or in x2APIC mode (where the
+ * page is no APIC), is not this device's.
+ */
+static bool page_access(struct hvx_vcpu *v, u64 gpa)
 {
 	struct hvx_lapic *apic = v->apic;
 	u64 base = v->apic_base & PAGE_MASK;
-	u32 off = gpa - base, val;
 
-	if (!apic || !hw_enabled(apic) || x2apic_mode(apic) ||
-	    gpa < base || gpa >= base + PAGE_SIZE)
-		return false;
-	/* Registers are 32 bits wide, 16-byte aligned; the rest is void. */
-	if (write) {
-		if (len == 4 && !(off & 0xf)) {
-			memcpy(&val, data, 4);
-			reg_write(apic, off, val);
-		}
-		return true;
-	}
+	return hw_enabled(apic) && !x2apic_mode(apic) && gpa >= base &&
+	       gpa < base + PAGE_SIZE;
+}
+
+static int lapic_mmio_read(struct hvx_io_device *dev, struct hvx_vcpu *v,
+			   u64 gpa, unsigned int len, void *data)
+{
+	struct hvx_lapic *apic = container_of(dev, struct hvx_lapic, dev);
+	u32 off = gpa - (v->apic_base & PAGE_MASK), val;
+
+	if (apic != v->apic || !page_access(v, gpa))
+		return -EOPNOTSUPP;
 	val = reg_read(apic, off & ~0xf) >> (8 * (off & 3));
 	memset(data, 0, len);
 	memcpy(data, &val, min(len, 4 - (off & 3)));
-	return true;
+	return 0;
 }
+
+static int lapic_mmio_write(struct hvx_io_device *dev, struct hvx_vcpu *v,
+			    u64 gpa, unsigned int len, const void *data)
+{
+	struct hvx_lapic *apic = container_of(dev, struct hvx_lapic, dev);
+	u32 off = gpa - (v->apic_base & PAGE_MASK), val;
+
+	if (apic != v->apic || !page_access(v, gpa))
+		return -EOPNOTSUPP;
+	/* Registers are 32 bits wide, 16-byte aligned; the rest is void. */
+	if (len == 4 && !(off & 0xf)) {
+		memcpy(&val, data, 4);
+		reg_write(apic, off, val);
+	}
+	return 0;
+}
+
+static const struct hvx_io_device_ops lapic_mmio_ops = {
+	.read = lapic_mmio_read,
+	.write = lapic_mmio_write,
+};
 
 static int apic_base_write(struct hvx_vcpu *v, u64 value)
 {
@@ -623,6 +711,7 @@ int hvx_lapic_create(struct hvx_vcpu *v)
 	if (!apic)
 		return -ENOMEM;
 	apic->vcpu = v;
+	apic->dev.ops = &lapic_mmio_ops;
 	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	apic->timer.function = timer_expired;
 	v->apic = apic;

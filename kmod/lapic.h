@@ -16,6 +16,8 @@
 #include <linux/hrtimer.h>
 #include <linux/types.h>
 
+#include "iobus.h"
+
 struct hvx_vcpu;
 struct hvx_vm;
 
@@ -30,6 +32,7 @@ enum {
 
 struct hvx_lapic {
 	struct hvx_vcpu *vcpu;
+	struct hvx_io_device dev;	/* the xAPIC page, see iobus.h */
 	u64 base;			/* IA32_APIC_BASE */
 	u32 regs[HVX_APIC_REGS];	/* by offset >> 4; IRR/ISR/TMR apart */
 	DECLARE_BITMAP(irr, 256);
@@ -58,9 +61,6 @@ int hvx_lapic_create(struct hvx_vcpu *vcpu);
 void hvx_lapic_free(struct hvx_vcpu *vcpu);
 void hvx_lapic_reset(struct hvx_lapic *apic, bool init);
 
-/* xAPIC page accesses: true if @gpa is this vCPU's APIC page. */
-bool hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool write, void *data,
-		    unsigned int len);
 /* MSRs: IA32_APIC_BASE, TSC_DEADLINE, x2APIC; 1 = not ours, <0 = #GP. */
 int hvx_lapic_msr_read(struct hvx_vcpu *vcpu, u32 index, u64 *value);
 int hvx_lapic_msr_write(struct hvx_vcpu *vcpu, u32 index, u64 value);
@@ -73,10 +73,22 @@ int hvx_lapic_pending_vector(struct hvx_lapic *apic);
 /* The CPU took @vector: IRR -> ISR. */
 void hvx_lapic_accept(struct hvx_lapic *apic, int vector);
 
-/* Deliver a fixed interrupt or an event to one APIC and kick its vCPU. */
-void hvx_lapic_set_irq(struct hvx_lapic *apic, const struct hvx_apic_irq *irq);
-/* Deliver @irq to every APIC of @vm it addresses; @src sends an IPI. */
-void hvx_apic_deliver(struct hvx_vm *vm, struct hvx_lapic *src,
-		      const struct hvx_apic_irq *irq);
+/*
+ * Deliver a fixed interrupt or an event to one APIC and kick its vCPU;
+ * false if the APIC dropped it (software-disabled, illegal vector).
+ */
+bool hvx_lapic_set_irq(struct hvx_lapic *apic, const struct hvx_apic_irq *irq);
+/*
+ * Deliver @irq to every APIC of @vm it addresses; @src sends an IPI.
+ * Returns the number of APICs that took it.
+ */
+int hvx_apic_deliver(struct hvx_vm *vm, struct hvx_lapic *src,
+		     const struct hvx_apic_irq *irq);
+/*
+ * Decode a message signalled interrupt (struct hvx_msi's @address and
+ * @data, SDM Vol. 3A 11.11): 0, or -EINVAL for a reserved bit or a
+ * delivery mode other than fixed, lowest priority and NMI.
+ */
+int hvx_msi_to_irq(u64 address, u32 data, struct hvx_apic_irq *irq);
 
 #endif /* HVX_LAPIC_H */

@@ -7,6 +7,7 @@
  */
 #include <linux/module.h>
 
+#include "eventfds.h"
 #include "hvx.h"
 #include "vmx.h"
 
@@ -26,9 +27,13 @@ static int __init hvx_init(void)
 	if (err)
 		goto out_vmx;
 
-	err = hvx_root_init();
+	err = hvx_eventfds_init();
 	if (err)
 		goto out_vcpu;
+
+	err = hvx_root_init();
+	if (err)
+		goto out_eventfds;
 
 	err = hvx_dev_init();
 	if (err)
@@ -40,6 +45,8 @@ static int __init hvx_init(void)
 
 out_root:
 	hvx_root_exit();
+out_eventfds:
+	hvx_eventfds_exit();
 out_vcpu:
 	hvx_vcpu_exit();
 out_vmx:
@@ -51,6 +58,7 @@ static void __exit hvx_exit(void)
 {
 	hvx_dev_exit();
 	hvx_root_exit();
+	hvx_eventfds_exit();
 	hvx_vcpu_exit();
 	hvx_vmx_exit();
 	pr_info("VMX root released\n");

@@ -20,8 +20,11 @@
 #include <linux/uaccess.h>
 #include <asm/io.h>
 
+#include "eventfds.h"
 #include "hvx.h"
 #include "ioapic.h"
+#include "iobus.h"
+#include "lapic.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -79,7 +82,11 @@ static void hvx_vm_free(struct kref *ref)
 		if (vm->slots[i].used)
 			slot_unpin(vm, &vm->slots[i]);
 	hvx_ept_destroy(&vm->ept);
+	/* First: irqfds' work items use the IOAPIC and the SRCU. */
+	hvx_eventfds_vm_destroy(vm);
+	hvx_io_bus_destroy(vm);
 	hvx_ioapic_free(vm);
+	cleanup_srcu_struct(&vm->srcu);
 	mmdrop(vm->mm);
 	kfree(vm);
 }
@@ -102,11 +109,16 @@ int hvx_vm_create(unsigned long flags)
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->irq_lock);
+	mutex_init(&vm->io_lock);
+	hvx_eventfds_vm_init(vm);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
-	err = hvx_ept_init(&vm->ept);
+	err = init_srcu_struct(&vm->srcu);
 	if (err)
 		goto out_free;
+	err = hvx_ept_init(&vm->ept);
+	if (err)
+		goto out_srcu;
 
 	fd = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -117,6 +129,8 @@ int hvx_vm_create(unsigned long flags)
 
 out_ept:
 	hvx_ept_destroy(&vm->ept);
+out_srcu:
+	cleanup_srcu_struct(&vm->srcu);
 out_free:
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -503,6 +517,22 @@ long hvx_vm_irq_line(struct hvx_vm *vm, const struct hvx_irq_line *line)
 	if (line->flags || line->reserved || line->level > 1)
 		return -EINVAL;
 	return hvx_ioapic_set_line(vm, line->gsi, line->level);
+}
+
+long hvx_vm_signal_msi(struct hvx_vm *vm, const struct hvx_msi *msi)
+{
+	struct hvx_apic_irq irq;
+	long err;
+
+	if (msi->flags || msi->reserved)
+		return -EINVAL;
+	/* As HVX_IRQ_LINE: without the irqchip there are no APICs. */
+	if (!smp_load_acquire(&vm->ioapic))
+		return -ENXIO;
+	err = hvx_msi_to_irq(msi->address, msi->data, &irq);
+	if (err)
+		return err;
+	return hvx_apic_deliver(vm, NULL, &irq);
 }
 
 long hvx_vm_get_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log *log)

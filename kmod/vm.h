@@ -14,9 +14,11 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/hvx.h>
 
 #include "ept.h"
+#include "iobus.h"
 
 struct hvx_ioapic;
 struct hvx_vcpu;
@@ -47,6 +49,24 @@ struct hvx_vm {
 	 */
 	spinlock_t irq_lock;
 	struct hvx_ioapic *ioapic;	/* HVX_CREATE_IRQCHIP; else NULL */
+
+	/*
+	 * In-kernel I/O devices (iobus.h) and eventfds (eventfds.c). vCPUs
+	 * read the buses and the resample list under srcu and never take
+	 * io_lock, which serializes bus and ioeventfd changes (after
+	 * vm->lock where both are held). irqfd_lock is irq-safe: an
+	 * eventfd's release takes it from its wakeup callback.
+	 */
+	struct srcu_struct srcu;
+	struct mutex io_lock;		/* bus and ioeventfd changes */
+	struct hvx_io_bus __rcu *buses[HVX_NR_BUSES];
+	struct list_head ioeventfds;
+	unsigned int nr_ioeventfds;
+	spinlock_t irqfd_lock;		/* the irqfd lists, nr_irqfds */
+	struct list_head irqfds;	/* the active ones */
+	struct list_head resamplers;	/* irqfds with a resamplefd */
+	unsigned int nr_irqfds;		/* until each one's shutdown ends */
+
 	unsigned long pinned_pages;
 	unsigned long ept_faults;
 };
@@ -59,6 +79,7 @@ long hvx_vm_set_memory_region(struct hvx_vm *vm,
 long hvx_vm_create_vcpu(struct hvx_vm *vm, unsigned long id);
 long hvx_vm_create_irqchip(struct hvx_vm *vm);
 long hvx_vm_irq_line(struct hvx_vm *vm, const struct hvx_irq_line *line);
+long hvx_vm_signal_msi(struct hvx_vm *vm, const struct hvx_msi *msi);
 long hvx_vm_get_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log *log);
 void hvx_vm_get_stats(struct hvx_vm *vm, struct hvx_vm_stats *stats);
 

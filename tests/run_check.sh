@@ -194,7 +194,7 @@ report() {
 
 # SMP behaviour (VMX root per CPU, hotplug, concurrent vCPUs) on 2 CPUs;
 # the single-vCPU exit tests on 1 CPU, which boots faster; the Debian kernel
-# as a guest of vmctl, two guests at once (1 and 2 vCPUs).
+# as a guest of vmctl, two guests at once (1 and 2 vCPUs), then with disks.
 lane_smp() {
 	boot vmx-2cpu 2 corei7_haswell_4770 2400 \
 		"load_test api_test run_loop_test isolation_test stress_test fuzz_test poweroff_with_vms"
@@ -207,16 +207,25 @@ lane_smp() {
 	# It also keeps the kernel's default speculative-execution mitigations,
 	# so that hvx's own (api_test checks the list) run here.
 	boot vmx-rt 1 corei7_haswell_4770 600 \
-		"api_test guest_smoke_test state_test exits_test memory_test irqchip_test run_loop_test" \
+		"api_test guest_smoke_test state_test exits_test memory_test irqchip_test eventfd_test run_loop_test" \
 		--kernel "$(. tests/testbed/common.sh && testbed_kver_rt)" \
 		--module build/rt/kmod/hvx.ko --mitigations
 }
 lane_guests() {
-	boot linux-guests 2 corei7_haswell_4770 2400 "irqchip_test linux_guest" \
+	# The disk suite keeps its images on an ext4 in a RAM disk (brd) and
+	# checks them with Debian's e2fsck and debugfs.
+	boot linux-guests 2 corei7_haswell_4770 2400 "irqchip_test linux_guest disk" \
 		--add "/boot/vmlinuz-$(. tests/testbed/common.sh && testbed_kver):/boot/vmlinuz" \
-		--add tests/testbed/linux_guest_test.sh:/linux_guest_test.sh
+		--add tests/testbed/guest_lib.sh:/guest_lib.sh \
+		--add tests/testbed/linux_guest_test.sh:/linux_guest_test.sh \
+		--add tests/testbed/disk_test.sh:/disk_test.sh \
+		--add tests/guests/linux/disktool.sh:/bin/disktool \
+		--program /usr/sbin/mke2fs --program /usr/sbin/e2fsck --program /usr/sbin/debugfs \
+		--kmod brd --kmod crc32c_generic --kmod ext4
+	# virtio_hostile: a Multiboot guest that attacks vmctl's virtio-blk.
 	boot vmx-1cpu 1 corei7_haswell_4770 1800 \
-		"guest_smoke_test state_test exits_test memory_test hostile_test vmctl_run"
+		"guest_smoke_test state_test exits_test memory_test hostile_test eventfd_test vmctl_run virtio_hostile" \
+		--add tests/testbed/virtio_hostile_test.sh:/virtio_hostile_test.sh
 }
 # Each Bochs runs on one host CPU and the boots are most of make check's
 # time: with two CPUs, two lanes of boots run side by side.

@@ -13,10 +13,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -172,6 +174,59 @@ static void measure_loop(struct hv *hv, const char *what, const uint8_t *start,
 	printf("%s %s %.0f\n", hv->name, what, (double)t / n);
 }
 
+/*
+ * A virtqueue kick as a guest driver does it, a store to a notify
+ * address, with an ioeventfd on that address (hvx's HVX_IOEVENTFD, KVM's
+ * KVM_IOEVENTFD: the same arguments): the store signals an eventfd and
+ * the guest goes on with no exit to user space. Against mmio_exit_to_user
+ * it is what a device with its I/O thread on an eventfd saves per kick.
+ * The eventfd's counter must equal the stores, or the figure is not one.
+ */
+#define KICK_GPA	0xf0000		/* where bench_mmio stores */
+
+static int ioeventfd(struct hv *hv, int fd, bool deassign)
+{
+	if (!strcmp(hv->name, "hvx")) {
+		struct hvx_ioeventfd e = {
+			.addr = KICK_GPA, .len = 1, .fd = fd,
+			.flags = deassign ? HVX_IOEVENTFD_DEASSIGN : 0,
+		};
+
+		return ioctl(hv->vm, HVX_IOEVENTFD, &e);
+	} else {
+		struct kvm_ioeventfd e = {
+			.addr = KICK_GPA, .len = 1, .fd = fd,
+			.flags = deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0,
+		};
+
+		return ioctl(hv->vm, KVM_IOEVENTFD, &e);
+	}
+}
+
+static void measure_ioeventfd(struct hv *hv, uint64_t n)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t count = 0;
+
+	if (fd < 0 || ioeventfd(hv, fd, false)) {
+		printf("%s mmio_ioeventfd_kick unsupported (%s)\n", hv->name,
+		       strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	measure_loop(hv, "mmio_ioeventfd_kick", bench_mmio, bench_mmio_end, n);
+	if (read(fd, &count, sizeof(count)) != sizeof(count) ||
+	    count != n + 10) {
+		fprintf(stderr, "exit_bench: %s: the eventfd counted %llu kicks of %llu\n",
+			hv->name, (unsigned long long)count,
+			(unsigned long long)n + 10);
+		exit(1);
+	}
+	ioeventfd(hv, fd, true);
+	close(fd);
+}
+
 static void measure_lifetime(struct hv *hv, uint64_t n)
 {
 	uint64_t i, t0 = now_ns();
@@ -221,6 +276,7 @@ int main(int argc, char **argv)
 	measure_loop(&hv, "cpuid_exit", bench_cpuid, bench_cpuid_end, n);
 	measure_loop(&hv, "pio_exit_to_user", bench_pio, bench_pio_end, n);
 	measure_loop(&hv, "mmio_exit_to_user", bench_mmio, bench_mmio_end, n);
+	measure_ioeventfd(&hv, n);
 	hv.destroy(&hv);
 	measure_lifetime(&hv, n / 20 ? n / 20 : 1);
 	return 0;

@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -810,6 +811,105 @@ static void op_irq_line(struct worker *w, struct op *o, struct target *t)
 		bad("HVX_IRQ_LINE returned %ld", ret);
 }
 
+/* A message that is often well formed, to reach the APICs. */
+static void fuzz_msi(uint64_t *s, __u64 *address, __u32 *data)
+{
+	*address = chance(s, 75) ? 0xfee00000ull | below(s, 256) << 12 |
+				   below(s, 4) << 2 : fuzz_u64(s);
+	*data = chance(s, 75) ? below(s, 8) << 8 | below(s, 256) |
+				below(s, 4) << 14 : (uint32_t)fuzz_u64(s);
+}
+
+/* Mostly an eventfd of its own (closed after the call), else junk. */
+static int fuzz_eventfd(uint64_t *s, int *own)
+{
+	*own = chance(s, 80) ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
+	return *own >= 0 ? *own : (int32_t)fuzz_u64(s);
+}
+
+static void op_signal_msi(struct worker *w, struct op *o, struct target *t)
+{
+	uint64_t *s = &w->rng;
+	struct hvx_msi m;
+	uint64_t arg;
+	bool ok;
+	long ret;
+
+	fuzz_msi(s, &m.address, &m.data);
+	m.flags = mostly_zero(s, 8);
+	m.reserved = mostly_zero(s, 8);
+	arg = place(w, w->buf, &m, sizeof(m), &ok);
+	ret = xioctl(t->fd, HVX_SIGNAL_MSI, arg);
+	if (account(o, t, ret, errno) && ret > HVX_MAX_VCPUS)
+		bad("HVX_SIGNAL_MSI delivered to %ld APICs", ret);
+}
+
+/*
+ * Registrations stay with the VM (its end frees them). The addresses are
+ * mostly small, ports and low memory, where the guests of op_run, which
+ * run whatever their memory holds, may well write.
+ */
+static void op_ioeventfd(struct worker *w, struct op *o, struct target *t)
+{
+	static const uint32_t lens[] = { 0, 1, 2, 4, 8, 3, 16, 0xffffffff };
+	uint64_t *s = &w->rng;
+	struct hvx_ioeventfd a;
+	uint64_t arg;
+	int own;
+	bool ok;
+	long ret;
+
+	a.addr = chance(s, 60) ? below(s, 0x10000) : fuzz_u64(s);
+	a.datamatch = mostly_zero(s, 30);
+	a.len = PICK(s, lens);
+	a.fd = fuzz_eventfd(s, &own);
+	a.flags = chance(s, 85) ? below(s, 8) : (uint32_t)fuzz_u64(s);
+	a.reserved = mostly_zero(s, 8);
+	arg = place(w, w->buf, &a, sizeof(a), &ok);
+	ret = xioctl(t->fd, HVX_IOEVENTFD, arg);
+	if (account(o, t, ret, errno) && ret)
+		bad("HVX_IOEVENTFD returned %ld", ret);
+	if (own >= 0)
+		close(own);
+}
+
+/* Closing the eventfd afterwards takes the irqfd away again. */
+static void op_irqfd(struct worker *w, struct op *o, struct target *t)
+{
+	uint64_t *s = &w->rng;
+	struct hvx_irqfd a;
+	uint64_t arg;
+	int own, rown;
+	bool ok;
+	long ret;
+
+	a.fd = fuzz_eventfd(s, &own);
+	a.gsi = chance(s, 85) ? below(s, HVX_IOAPIC_PINS) : fuzz_u64(s);
+	a.flags = chance(s, 85) ? below(s, 8) : (uint32_t)fuzz_u64(s);
+	a.resamplefd = fuzz_eventfd(s, &rown);
+	if (chance(s, 60)) {
+		a.msi_address = 0;
+		a.msi_data = 0;
+	} else {
+		fuzz_msi(s, &a.msi_address, &a.msi_data);
+	}
+	a.reserved = mostly_zero(s, 8);
+	arg = place(w, w->buf, &a, sizeof(a), &ok);
+	ret = xioctl(t->fd, HVX_IRQFD, arg);
+	if (account(o, t, ret, errno) && ret)
+		bad("HVX_IRQFD returned %ld", ret);
+	if (own >= 0) {
+		uint64_t one = 1;
+
+		if (!ret && chance(s, 50) &&
+		    write(own, &one, sizeof(one)) != sizeof(one))
+			bad("eventfd write: %s", strerror(errno));
+		close(own);
+	}
+	if (rown >= 0)
+		close(rown);
+}
+
 /* -- vCPU fds -- */
 
 static void sigalrm(int sig)
@@ -1347,6 +1447,11 @@ static struct op ops[] = {
 	{ "HVX_CREATE_IRQCHIP", K_VM, 1, E(EINVAL) | E(EEXIST) | E(EBUSY) |
 	  E(ENOMEM), op_create_irqchip },
 	{ "HVX_IRQ_LINE", K_VM, 2, EPTR | E(EINVAL) | E(ENXIO), op_irq_line },
+	{ "HVX_SIGNAL_MSI", K_VM, 2, EPTR | E(EINVAL) | E(ENXIO), op_signal_msi },
+	{ "HVX_IOEVENTFD", K_VM, 2, EPTR | E(EINVAL) | E(EBADF) | E(EEXIST) |
+	  E(ENOENT) | E(ENOSPC) | E(ENOMEM), op_ioeventfd },
+	{ "HVX_IRQFD", K_VM, 2, EPTR | E(EINVAL) | E(EBADF) | E(ENXIO) |
+	  E(EEXIST) | E(ENOENT) | E(ENOSPC) | E(ENOMEM), op_irqfd },
 	/* EIO: the host is rebooting and left VMX root. */
 	{ "HVX_RUN", K_VCPU, 5, E(EINTR) | E(EINVAL) | E(ENOMEM) | E(EIO),
 	  op_run },
@@ -1523,7 +1628,8 @@ child_check(int out, const int *vms, const int *vcpus, int sys)
 {
 	static const unsigned long vm_cmds[] = { HVX_GET_VM_STATS,
 		HVX_CREATE_VCPU, HVX_SET_MEMORY_REGION, HVX_CREATE_IRQCHIP,
-		HVX_GET_DIRTY_LOG, HVX_IRQ_LINE };
+		HVX_GET_DIRTY_LOG, HVX_IRQ_LINE, HVX_SIGNAL_MSI, HVX_IOEVENTFD,
+		HVX_IRQFD };
 	static const unsigned long vcpu_cmds[] = { HVX_RUN, HVX_GET_REGS,
 		HVX_SET_REGS, HVX_GET_SREGS, HVX_GET_VCPU_STATS,
 		HVX_INJECT_EVENT, HVX_GET_FPU };

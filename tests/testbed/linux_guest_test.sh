@@ -12,45 +12,7 @@
 #   B: 2 CPUs online; then it panics and, booted with reboot=t, triple
 #      faults: its vmctl ends with status 1 while A and the host go on.
 
-KERNEL=/boot/vmlinuz
-INITRD=/guests/linux-initrd.gz
-WAIT=${HVX_GUEST_WAIT:-1200}	# emulated seconds for a guest to boot
-n=0
-
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n $1 # $2"; }
-check() {	# check NAME WHY CONDITION...
-	name=$1 why=$2
-	shift 2
-	if "$@"; then ok "$name"; else not_ok "$name" "$why"; fi
-}
-
-# start NAME FD CPUS MIB APPEND: vmctl run in the background, console
-# input from /tmp/NAME.in held open on FD, output in /tmp/NAME.out.
-start() {
-	mkfifo "/tmp/$1.in"
-	vmctl run --name "$1" --kernel $KERNEL --initrd $INITRD --cpus "$3" \
-		--memory "$4" --append "$5" --timeout 3000 \
-		<"/tmp/$1.in" >"/tmp/$1.out" 2>"/tmp/$1.err" &
-	eval "pid_$1=$!"
-	eval "exec $2>/tmp/$1.in"
-}
-
-# wait_for NAME REGEX [SECONDS]: until the guest's console shows REGEX.
-wait_for() {
-	i=0
-	while ! grep -qE "$2" "/tmp/$1.out"; do
-		i=$((i + 1))
-		[ $i -le "${3:-$WAIT}" ] || return 1
-		sleep 1
-	done
-}
-
-# fact NAME KEY: the value of KEY=VALUE on the guest's "GUEST:" lines.
-fact() {
-	grep '^GUEST: ' "/tmp/$1.out" | tr -d '\r' |
-		sed -n "s/.*[: ]$2=\([^ ]*\).*/\1/p" | head -n1
-}
+. /guest_lib.sh	# ok, not_ok, check, start, wait_for, fact; KERNEL, INITRD, WAIT
 
 [ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || exit 1
 echo "1..12"

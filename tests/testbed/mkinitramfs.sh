@@ -2,12 +2,19 @@
 # Build the initramfs that the testbed boots inside Bochs.
 #
 #   mkinitramfs.sh OUT.cpio.gz SUITE_SCRIPT [--kernel KVER] [--add SRC:DEST ...]
+#                  [--program BIN ...] [--kmod NAME ...]
 #
 # Contents: static busybox with all applet links, our /init, the Debian kernel's
 # KVM modules (as a reference hypervisor to compare hvx with), the suite script
-# as /suite.sh, and any --add file/directory at DEST. The KVM modules come from
-# the kernel that run.sh boots: testbed_kver, or --kernel KVER (give run.sh
-# the same one; a module loads only on the kernel it was built for).
+# as /suite.sh, and any --add file/directory at DEST. A --program (a
+# dynamically linked Debian program such as /usr/sbin/e2fsck) goes to /bin
+# with its loader and libraries (busybox's sh prefers its own applet to a
+# file of the same bare name: run /bin/mke2fs by its path). A --kmod NAME
+# of the kernel goes to /lib/modules/NAME.ko with what it depends on,
+# uncompressed, and /lib/modules/load-order lists them in insmod's order.
+# The modules come from the kernel that run.sh boots: testbed_kver, or
+# --kernel KVER (give run.sh the same one; a module loads only on the
+# kernel it was built for).
 # Keep it small: unpacking a big initramfs costs minutes of emulated time.
 set -euo pipefail
 
@@ -15,7 +22,7 @@ here=$(dirname "$(readlink -f "$0")")
 . "$here/common.sh"
 
 usage() {
-	echo "usage: $0 OUT.cpio.gz SUITE_SCRIPT [--kernel KVER] [--add SRC:DEST ...]" >&2
+	echo "usage: $0 OUT.cpio.gz SUITE_SCRIPT [--kernel KVER] [--add SRC:DEST ...] [--program BIN ...] [--kmod NAME ...]" >&2
 	exit 1
 }
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
@@ -23,11 +30,13 @@ die() { echo "mkinitramfs: $*" >&2; exit 1; }
 (($# >= 2)) || usage
 out=$1 suite=$2
 shift 2
-adds=()
+adds=() programs=() modules=()
 kver=
 while (($#)); do
 	case $1 in
 	--add) (($# >= 2)) || usage; adds+=("$2"); shift 2 ;;
+	--program) (($# >= 2)) || usage; programs+=("$2"); shift 2 ;;
+	--kmod) (($# >= 2)) || usage; modules+=("$2"); shift 2 ;;
 	--kernel) (($# >= 2)) || usage; kver=$2; shift 2 ;;
 	*) usage ;;
 	esac
@@ -72,6 +81,17 @@ for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-intel; do
 done
 
 cp "$suite" "$root/suite.sh"
+
+for p in ${programs[@]+"${programs[@]}"}; do
+	[[ -x $p ]] || die "--program not found: $p"
+	copy_program "$root" "$p" || die "cannot copy $p with its libraries"
+done
+if ((${#modules[@]})); then
+	module_load_order "$kver" "${modules[@]}" >"$root/lib/modules/load-order"
+	while read -r m; do
+		copy_module "$kver" "$m" "$root/lib/modules" || die "no module $m for $kver"
+	done <"$root/lib/modules/load-order"
+fi
 
 for a in ${adds[@]+"${adds[@]}"}; do
 	src=${a%%:*} dest=${a#*:}

@@ -16,7 +16,7 @@ fi
 
 status=0
 for t in $tests; do
-	case $t in vmctl_run|linux_guest|poweroff_with_vms) continue ;; esac
+	case $t in vmctl_run|linux_guest|disk|virtio_hostile|poweroff_with_vms) continue ;; esac
 	echo "HVX-SUITE: $t begin"
 	echo "$t" >/tmp/hvx-test	# for /init's heartbeat
 	./$t
@@ -59,6 +59,28 @@ case " $tests " in *" linux_guest "*)
 	sh /linux_guest_test.sh
 	rc=$?
 	echo "HVX-SUITE: linux_guest exit $rc"
+	[ $rc -eq 0 ] || status=1
+esac
+
+# vmctl's virtio-blk disks: what the guest sees, bytes on the images,
+# filesystems, kill -9, locking, read-only.
+case " $tests " in *" disk "*)
+	echo "HVX-SUITE: disk begin"
+	echo disk >/tmp/hvx-test
+	sh /disk_test.sh
+	rc=$?
+	echo "HVX-SUITE: disk exit $rc"
+	[ $rc -eq 0 ] || status=1
+esac
+
+# A hostile virtio-blk driver (a Multiboot guest) against vmctl's device:
+# errors contained, no stray writes, recovery after reset, vmctl stays up.
+case " $tests " in *" virtio_hostile "*)
+	echo "HVX-SUITE: virtio_hostile begin"
+	echo virtio_hostile >/tmp/hvx-test
+	sh /virtio_hostile_test.sh
+	rc=$?
+	echo "HVX-SUITE: virtio_hostile exit $rc"
 	[ $rc -eq 0 ] || status=1
 esac
 

@@ -9,9 +9,12 @@
  * parser, disassembles each table and must report no error; without iasl
  * those cases are skipped.
  *
+ * The DSDT is the one the machine builds: the PM's \_S5, COM1 and the PCI
+ * host bridge, from their own dsdt functions (aml.c).
+ *
  * The PM device's register logic is called directly; its glue is called
- * through the port-I/O callbacks it registers, with vm.c's
- * vmctl_vm_add_pio() and vmctl_vm_irq_line() replaced by recorders below.
+ * through the bus map it registers on (bus.c), with vm.c's
+ * vmctl_vm_irq_line() replaced by a recorder below.
  * Prints TAP, in the format of unit_test.c, and exits non-zero if any case
  * failed. ACPI_TEST_KEEP=1 in the environment keeps the temporary directory
  * with the tables (*.dat) and what iasl made of them (*.dsl, *.log).
@@ -23,10 +26,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "acpi.h"
-#include "dev_pm.h"
+#include "acpi/acpi.h"
+#include "acpi/aml.h"
+#include "hw/pm.h"
+#include "hw/serial.h"
+#include "pci/pci.h"
 #include "unit.h"
-#include "vm.h"
+#include "core/vm.h"
 
 #define MIB		(1ULL << 20)
 #define GUEST_MEM	(2 * MIB)
@@ -34,17 +40,14 @@
 
 /* --- stand-ins for vm.c ------------------------------------------------- */
 
-static struct vmctl_pio_dev fake_pio[VMCTL_MAX_PIO_DEVS];
-static int fake_nr_pio;
 static unsigned int irq_calls, irq_repeats, irq_bad_gsi;
 static int irq_level = -1;
+static struct vmctl_vm glue_vm;
 
-int vmctl_vm_add_pio(struct vmctl_vm *vm, const struct vmctl_pio_dev *dev)
+/* pci.c's MSI-X sends nothing in these tests. */
+int vmctl_vm_signal_msi(struct vmctl_vm *vm, uint64_t addr, uint32_t data)
 {
-	if (fake_nr_pio == VMCTL_MAX_PIO_DEVS)
-		return -1;
-	fake_pio[fake_nr_pio++] = *dev;
-	return 0;
+	return -1;
 }
 
 int vmctl_vm_irq_line(struct vmctl_vm *vm, unsigned int gsi, int level)
@@ -124,16 +127,36 @@ static uint64_t scan_rsdp(const uint8_t *mem)
 }
 
 struct tables {
-	uint64_t rsdp, rsdt, xsdt, fadt, facs, madt, dsdt;
+	uint64_t rsdp, rsdt, xsdt, fadt, facs, madt, mcfg, dsdt;
 	uint32_t rsdp_len, rsdt_len, xsdt_len, fadt_len, facs_len, madt_len,
-		 dsdt_len;
+		 mcfg_len, dsdt_len;
 };
+
+/* The DSDT body as machine.c gathers it for a kernel's machine. */
+static void machine_dsdt(struct aml *aml, struct vmctl_acpi_config *cfg)
+{
+	static struct pci_host host;	/* no devices: the bridge's own objects */
+	struct vmctl_serial *com1 = vmctl_serial_create("com1", VMCTL_COM1_BASE,
+							VMCTL_COM1_IRQ, -1);
+
+	aml_init(aml);
+	vmctl_pm_dsdt(aml);
+	if (com1)
+		vmctl_serial_dsdt(com1, aml, 1);
+	vmctl_serial_free(com1);
+	pci_host_dsdt(&host, aml);
+	if (aml_finish(aml, &cfg->dsdt, &cfg->dsdt_len))
+		exit(2);
+	cfg->ecam_base = PCI_ECAM_BASE;
+	cfg->ecam_last_bus = 0;
+}
 
 static uint8_t *build(unsigned int ncpus, struct tables *t, int *ret)
 {
 	struct vmctl_acpi_config cfg = { .ncpus = ncpus };
 	uint8_t *mem = malloc(GUEST_MEM);
 	uint64_t rsdp = 0;
+	struct aml aml;
 
 	if (!mem) {
 		perror("malloc");
@@ -141,7 +164,9 @@ static uint8_t *build(unsigned int ncpus, struct tables *t, int *ret)
 	}
 	memset(mem, FILL, GUEST_MEM);
 	memset(t, 0, sizeof(*t));
+	machine_dsdt(&aml, &cfg);
 	*ret = vmctl_acpi_build(mem, GUEST_MEM, &cfg, &rsdp);
+	aml_free(&aml);
 	t->rsdp = rsdp;
 	return mem;
 }
@@ -277,7 +302,7 @@ static void check_fadt(struct tcase *tc, const uint8_t *mem, uint64_t gpa,
 	check(tc, !(flags & ACPI_FADT_HW_REDUCED_ACPI), "FADT: HW_REDUCED set");
 	check(tc, !(f->iapc_boot_arch & ACPI_FADT_BOOT_8042) &&
 	      f->iapc_boot_arch & ACPI_FADT_BOOT_NO_VGA &&
-	      f->iapc_boot_arch & ACPI_FADT_BOOT_NO_MSI &&
+	      !(f->iapc_boot_arch & ACPI_FADT_BOOT_NO_MSI) &&
 	      f->iapc_boot_arch & ACPI_FADT_BOOT_NO_CMOS_RTC,
 	      "FADT: IAPC_BOOT_ARCH %#x", f->iapc_boot_arch);
 	check(tc, f->firmware_ctrl && f->firmware_ctrl == f->x_firmware_ctrl,
@@ -302,6 +327,21 @@ static void check_fadt(struct tcase *tc, const uint8_t *mem, uint64_t gpa,
 }
 
 /* The build for @ncpus, read back as a kernel would; t is filled. */
+/* One ECAM allocation: segment 0, bus 0, at the PCI host's ECAM. */
+static void check_mcfg(struct tcase *tc, const uint8_t *mem, uint64_t gpa)
+{
+	const struct acpi_mcfg *m = (const void *)(mem + gpa);
+	struct acpi_mcfg_allocation e;
+
+	check(tc, m->header.length == sizeof(*m) + sizeof(e),
+	      "MCFG: %u bytes, not one allocation", m->header.length);
+	memcpy(&e, mem + gpa + sizeof(*m), sizeof(e));
+	check(tc, e.address == PCI_ECAM_BASE && e.segment == 0 &&
+	      e.start_bus == 0 && e.end_bus == 0,
+	      "MCFG: %#llx segment %u buses %u-%u", (unsigned long long)e.address,
+	      e.segment, e.start_bus, e.end_bus);
+}
+
 static void table_tests(unsigned int ncpus, const uint8_t *mem,
 			struct tables *t)
 {
@@ -336,12 +376,12 @@ static void table_tests(unsigned int ncpus, const uint8_t *mem,
 	t->xsdt_len = xsdt->length;
 	t->rsdt = rsdp->rsdt_address;
 	t->rsdt_len = rsdt->length;
-	check(&tc, xsdt->length == sizeof(*xsdt) + 2 * 8,
-	      "XSDT: %u bytes, not 2 entries", xsdt->length);
-	check(&tc, rsdt->length == sizeof(*rsdt) + 2 * 4,
-	      "RSDT: %u bytes, not 2 entries", rsdt->length);
-	for (i = 0; i < 2 && xsdt->length == sizeof(*xsdt) + 16 &&
-	     rsdt->length == sizeof(*rsdt) + 8; i++) {
+	check(&tc, xsdt->length == sizeof(*xsdt) + 3 * 8,
+	      "XSDT: %u bytes, not 3 entries", xsdt->length);
+	check(&tc, rsdt->length == sizeof(*rsdt) + 3 * 4,
+	      "RSDT: %u bytes, not 3 entries", rsdt->length);
+	for (i = 0; i < 3 && xsdt->length == sizeof(*xsdt) + 24 &&
+	     rsdt->length == sizeof(*rsdt) + 12; i++) {
 		const struct acpi_table_header *h;
 		uint64_t x;
 		uint32_t r32;
@@ -370,12 +410,21 @@ static void table_tests(unsigned int ncpus, const uint8_t *mem,
 				t->madt_len = h->length;
 				check_madt(&tc, mem, x, ncpus);
 			}
+		} else if (!memcmp(mem + x, "MCFG", 4)) {
+			h = table_at(&tc, mem, x, "MCFG", &r[n]);
+			if (h) {
+				n++;
+				t->mcfg = x;
+				t->mcfg_len = h->length;
+				check_mcfg(&tc, mem, x);
+			}
 		} else {
 			check(&tc, false, "XSDT entry %u: '%.4s'", i,
 			      (const char *)mem + x);
 		}
 	}
-	check(&tc, t->fadt && t->madt, "XSDT lacks the FADT or the MADT");
+	check(&tc, t->fadt && t->madt && t->mcfg,
+	      "XSDT lacks the FADT, the MADT or the MCFG");
 	if (t->facs) {
 		r[n++] = (struct range){ "FACS", t->facs, t->facs_len };
 		if (table_at(&tc, mem, t->dsdt, "DSDT", &r[n])) {
@@ -383,7 +432,7 @@ static void table_tests(unsigned int ncpus, const uint8_t *mem,
 			n++;
 		}
 	}
-	check(&tc, n == 7, "found %u of 7 tables", n);
+	check(&tc, n == 8, "found %u of 8 tables", n);
 
 	/* Inside the BIOS area, not overlapping, and nothing else written. */
 	for (i = 0; i < n; i++) {
@@ -509,14 +558,14 @@ static void iasl_tests(unsigned int ncpus, const uint8_t *mem,
 		       const struct tables *t)
 {
 	static const char *const names[] = {
-		"rsdt", "xsdt", "facp", "facs", "apic", "dsdt",
+		"rsdt", "xsdt", "facp", "facs", "apic", "mcfg", "dsdt",
 	};
 	const uint64_t gpa[] = {
-		t->rsdt, t->xsdt, t->fadt, t->facs, t->madt, t->dsdt,
+		t->rsdt, t->xsdt, t->fadt, t->facs, t->madt, t->mcfg, t->dsdt,
 	};
 	const uint32_t len[] = {
 		t->rsdt_len, t->xsdt_len, t->fadt_len, t->facs_len,
-		t->madt_len, t->dsdt_len,
+		t->madt_len, t->mcfg_len, t->dsdt_len,
 	};
 	unsigned int i, lapics;
 	struct tcase tc;
@@ -530,9 +579,19 @@ static void iasl_tests(unsigned int ncpus, const uint8_t *mem,
 			continue;
 		}
 		dsl = iasl_check(&tc, names[i], mem + gpa[i], len[i]);
-		if (dsl && !strcmp(names[i], "dsdt"))
+		if (dsl && !strcmp(names[i], "dsdt")) {
 			check(&tc, strstr(dsl, "Name (_S5, Package"),
 			      "the disassembled DSDT has no _S5");
+			check(&tc, strstr(dsl, "EisaId (\"PNP0A08\")") &&
+			      strstr(dsl, "Name (_PRT, Package (0x7C)"),
+			      "the DSDT has no PCI host bridge with 124 _PRT entries");
+			check(&tc, strstr(dsl, "EisaId (\"PNP0501\")") &&
+			      strstr(dsl, "IRQNoFlags ()") &&
+			      strstr(dsl, "{4}"), "the DSDT has no COM1 on IRQ 4");
+			check(&tc, strstr(dsl, "EisaId (\"PNP0C02\")") &&
+			      strstr(dsl, "0xE0000000"),
+			      "the DSDT does not reserve the ECAM");
+		}
 		if (dsl && !strcmp(names[i], "apic")) {
 			for (lapics = 0, p = dsl;
 			     (p = strstr(p, "[Processor Local APIC]")); p++)
@@ -801,34 +860,24 @@ static void pm_tests(void)
 	case_end(&tc, "pm: 0xcf9 <- 6 (the FADT's RESET_VALUE) resets");
 }
 
-/* The glue: what vmctl_pm_attach() registers, called as vm.c calls it. */
-static const struct vmctl_pio_dev *pio_for(uint16_t port)
+/* The glue: what vmctl_pm_attach() registers, reached as vm.c does. */
+static bool pio_for(uint16_t port)
 {
-	int i;
+	uint32_t val;
 
-	for (i = 0; i < fake_nr_pio; i++)
-		if (port >= fake_pio[i].base &&
-		    port < fake_pio[i].base + fake_pio[i].len)
-			return &fake_pio[i];
-	return NULL;
+	return vmctl_bus_access(&glue_vm.pio, port, false, &val, 1);
 }
 
 static void pio_out(uint16_t port, uint32_t val, uint8_t size)
 {
-	const struct vmctl_pio_dev *d = pio_for(port);
-
-	if (d)
-		d->out(NULL, d->opaque, port, &val, size);
+	vmctl_bus_access(&glue_vm.pio, port, true, &val, size);
 }
 
 static uint32_t pio_in(uint16_t port, uint8_t size)
 {
-	const struct vmctl_pio_dev *d = pio_for(port);
 	uint32_t val = 0;
 
-	if (!d)
-		return ~0u;
-	d->in(NULL, d->opaque, port, &val, size);
+	vmctl_bus_access(&glue_vm.pio, port, false, &val, size);
 	return val;
 }
 
@@ -844,15 +893,16 @@ static void *press_loop(void *arg)
 static void glue_tests(void)
 {
 	static struct vmctl_pm pm;
-	struct vmctl_vm vm = { .fd = -1 };
+	struct vmctl_vm *vm = &glue_vm;
 	struct pm_log l = { 0 };
 	struct tcase tc;
 	pthread_t th;
 	int i;
 
 	case_begin(&tc);
-	fake_nr_pio = 0;
-	check(&tc, !vmctl_pm_attach(&vm, &pm, log_poweroff, log_reset, &l),
+	vm->fd = -1;
+	vmctl_bus_init(&vm->pio, "port");
+	check(&tc, !vmctl_pm_attach(vm, &pm, log_poweroff, log_reset, &l),
 	      "vmctl_pm_attach failed");
 	check(&tc, pio_for(0x600) && pio_for(0x605) && !pio_for(0x606) &&
 	      !pio_for(0x5ff) && pio_for(0xcf9) && !pio_for(0xcf8) &&
@@ -895,6 +945,7 @@ static void glue_tests(void)
 	      "racing: %u repeats, final level %d", irq_repeats, irq_level);
 out:
 	vmctl_pm_destroy(&pm);
+	vmctl_bus_destroy(&vm->pio);
 	case_end(&tc, "pm: vmctl_pm_attach: ports, SCI on GSI 9 via vmctl_vm_irq_line, callbacks");
 }
 

@@ -6,10 +6,10 @@
 
 VMCTL_TESTS += control_test
 
-CONTROL_SRCS := control_test.c tap.c $(VMCTL)/control.c \
-		$(VMCTL)/control_client.c $(VMCTL)/cmd_list.c \
-		$(VMCTL)/cmd_info.c $(VMCTL)/cmd_stop.c
-CONTROL_HDRS := unit.h $(VMCTL)/control.h $(VMCTL)/vmctl.h
+CONTROL_SRCS := control_test.c tap.c $(VMCTL)/core/control.c \
+		$(VMCTL)/core/control_client.c $(VMCTL)/cmd/list.c \
+		$(VMCTL)/cmd/info.c $(VMCTL)/cmd/stop.c
+CONTROL_HDRS := unit.h $(VMCTL)/core/control.h $(VMCTL)/vmctl.h
 
 $(O)/control_test: $(CONTROL_SRCS) $(CONTROL_HDRS)
 	@mkdir -p $(O)

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "core/control.h"
 #include "unit.h"
 #include "vmctl.h"
 

@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "boot_params.h"
+#include "boot/boot_params.h"
 #include "unit.h"
-#include "vm.h"
+#include "core/vm.h"
 #include "vmctl_fixture.h"
 
 #define MIB		(1ULL << 20)

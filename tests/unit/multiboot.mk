@@ -14,10 +14,10 @@ LD          ?= ld
 MB_GUEST    := $(TOP)/tests/guests/multiboot_hello
 # loader_linux.c too: the memory map and the entry segments are shared.
 MB_SRCS     := multiboot_test.c tap.c vmctl_fixture.c \
-	       $(VMCTL)/loader_multiboot.c $(VMCTL)/loader_linux.c \
-	       $(VMCTL)/image_file.c
-MB_HDRS     := unit.h vmctl_fixture.h $(VMCTL)/vm.h $(VMCTL)/boot_params.h \
-	       $(VMCTL)/loader_multiboot.h $(VMCTL)/image_file.h \
+	       $(VMCTL)/boot/loader_multiboot.c $(VMCTL)/boot/loader_linux.c \
+	       $(VMCTL)/boot/image_file.c
+MB_HDRS     := unit.h vmctl_fixture.h $(VMCTL)/core/vm.h $(VMCTL)/boot/boot_params.h \
+	       $(VMCTL)/boot/loader_multiboot.h $(VMCTL)/boot/image_file.h \
 	       $(TOP)/uapi/linux/hvx.h
 
 $(O)/multiboot_hello.elf: $(MB_GUEST).S $(MB_GUEST).ld

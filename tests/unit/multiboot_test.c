@@ -21,10 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "boot_params.h"
-#include "loader_multiboot.h"
+#include "boot/boot_params.h"
+#include "boot/loader_multiboot.h"
 #include "unit.h"
-#include "vm.h"
+#include "core/vm.h"
 #include "vmctl_fixture.h"
 
 #ifndef MULTIBOOT_HELLO

@@ -2,7 +2,7 @@
 /*
  * Host-side tests of vmctl's COM1: the 16550A model (uart.c), driven the
  * way Linux's 8250 driver drives it, the Ctrl-A escape parser of the
- * console (console.c), and the glue (dev_serial.c) with the console
+ * console (console.c), and the port (serial.c) with the console
  * thread, against a fake VM: this file stands in for vm.c's
  * vmctl_vm_add_pio() and vmctl_vm_irq_line().
  *
@@ -23,11 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "console.h"
-#include "serial.h"
-#include "uart.h"
+#include "core/console.h"
+#include "hw/serial.h"
+#include "hw/uart.h"
 #include "unit.h"
-#include "vm.h"
+#include "core/vm.h"
 
 /* --- a UART with recording callbacks ----------------------------------- */
 
@@ -802,18 +802,13 @@ static void test_escape(void)
 	case_end(&tc, "console: Ctrl-A x quits, Ctrl-A Ctrl-A sends one, others pass");
 }
 
-/* --- dev_serial.c and the console thread on a fake VM ------------------ */
+/*
+ * --- hw/serial.c and the console thread, on a VM whose bus map is real
+ * (core/bus.c) and whose interrupt line is the fake below ---------------
+ */
 
-static struct vmctl_pio_dev fake_dev;
-static int fake_ndev;
 static atomic_int fake_irq_calls, fake_irq_level, fake_irq_bad;
-
-int vmctl_vm_add_pio(struct vmctl_vm *vm, const struct vmctl_pio_dev *dev)
-{
-	fake_dev = *dev;
-	fake_ndev++;
-	return 0;
-}
+static struct vmctl_serial *com1;
 
 int vmctl_vm_irq_line(struct vmctl_vm *vm, unsigned int gsi, int level)
 {
@@ -828,13 +823,28 @@ static uint8_t pio_in(struct vmctl_vm *vm, unsigned int reg)
 {
 	uint8_t val;
 
-	fake_dev.in(vm, fake_dev.opaque, VMCTL_COM1_BASE + reg, &val, 1);
+	vmctl_bus_access(&vm->pio, VMCTL_COM1_BASE + reg, false, &val, 1);
 	return val;
 }
 
 static void pio_out(struct vmctl_vm *vm, unsigned int reg, uint8_t val)
 {
-	fake_dev.out(vm, fake_dev.opaque, VMCTL_COM1_BASE + reg, &val, 1);
+	vmctl_bus_access(&vm->pio, VMCTL_COM1_BASE + reg, true, &val, 1);
+}
+
+/* A VM as far as the serial port sees it: a port bus. */
+static void fake_vm(struct vmctl_vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vmctl_bus_init(&vm->pio, "port");
+}
+
+/* Re-attach, as each boot of vmctl run does: a fresh bus map each time. */
+static void reattach(struct vmctl_vm *vm)
+{
+	vmctl_bus_destroy(&vm->pio);
+	fake_vm(vm);
+	vmctl_serial_attach(com1, vm);
 }
 
 static void sleep_ms(unsigned int ms)
@@ -874,14 +884,14 @@ static void *input_thread(void *arg)
 {
 	struct input_job *job = arg;
 
-	job->done = vmctl_serial_input(job->buf, job->len);
+	job->done = vmctl_serial_input(com1, job->buf, job->len);
 	atomic_store(&job->finished, 1);
 	return NULL;
 }
 
 static void test_glue(void)
 {
-	struct vmctl_vm vm;	/* never touched: the fakes ignore it */
+	struct vmctl_vm vm;
 	uint8_t in[40], got[40], buf[64];
 	int outp[2] = { -1, -1 }, inp[2] = { -1, -1 };
 	struct input_job job = { 0 };
@@ -896,9 +906,14 @@ static void test_glue(void)
 		check(&tc, false, "pipe: %s", strerror(errno));
 		goto out;
 	}
-	vmctl_serial_attach(&vm, outp[1]);
-	check(&tc, fake_ndev == 1 && fake_dev.base == 0x3f8 && fake_dev.len == 8,
-	      "COM1 registered at %#x+%u", fake_dev.base, fake_dev.len);
+	fake_vm(&vm);
+	com1 = vmctl_serial_create("com1", VMCTL_COM1_BASE, VMCTL_COM1_IRQ,
+				   outp[1]);
+	vmctl_serial_attach(com1, &vm);
+	check(&tc, vm.pio.n == 1 && vm.pio.r[0].base == 0x3f8 &&
+	      vm.pio.r[0].len == 8, "COM1 registered at %#llx+%llu",
+	      vm.pio.n ? (unsigned long long)vm.pio.r[0].base : 0ull,
+	      vm.pio.n ? (unsigned long long)vm.pio.r[0].len : 0ull);
 
 	/* Output: the guest's bytes reach the fd, in order. */
 	pio_out(&vm, UART_LCR, UART_LCR_WLEN8);
@@ -919,7 +934,7 @@ static void test_glue(void)
 	 */
 	for (i = 0; i < sizeof(in); i++)
 		in[i] = i == 10 ? 0x01 : i == 11 ? 'x' : 'a' + i;
-	if (vmctl_console_start(inp[0], on_quit, NULL)) {
+	if (vmctl_console_start(inp[0], com1, on_quit, NULL)) {
 		check(&tc, false, "console did not start");
 		goto out;
 	}
@@ -960,7 +975,7 @@ static void test_glue(void)
 	check(&tc, guest_getc(&vm, 10) == 'z', "guest read");
 	sleep_ms(50);
 	check(&tc, !atomic_load(&job.finished), "input returned early");
-	vmctl_serial_detach();
+	vmctl_serial_detach(com1);
 	for (i = 0; i < 2000 && !atomic_load(&job.finished); i++)
 		sleep_ms(1);
 	if (!atomic_load(&job.finished)) {
@@ -975,7 +990,8 @@ static void test_glue(void)
 		;
 	check(&tc, job.done == 1 + i && i >= 15,
 	      "queued %zu bytes, the guest found 1 + %u", job.done, i);
-	check(&tc, vmctl_serial_input(buf, 1) == 0, "input taken after detach");
+	check(&tc, vmctl_serial_input(com1, buf, 1) == 0,
+	      "input taken after detach");
 
 	/* Output to a pipe nobody reads: dropped, the guest goes on. */
 	close(outp[0]);
@@ -991,6 +1007,9 @@ out:
 		if (inp[i] >= 0)
 			close(inp[i]);
 	}
+	/* The console thread has ended by now (EOF): nothing uses the port. */
+	vmctl_serial_free(com1);
+	vmctl_bus_destroy(&vm.pio);
 	case_end(&tc, "serial+console: piped input, blocking, detach, dead output");
 }
 
@@ -1015,11 +1034,14 @@ static void test_console_tty(void)
 		return;
 	}
 	devnull = open("/dev/null", O_WRONLY);
-	vmctl_serial_attach(&vm, devnull);
+	fake_vm(&vm);
+	com1 = vmctl_serial_create("com1", VMCTL_COM1_BASE, VMCTL_COM1_IRQ,
+				   devnull);
+	vmctl_serial_attach(com1, &vm);
 	pio_out(&vm, UART_FCR, UART_FCR_ENABLE);
 	tcgetattr(slave, &before);
 	atomic_store(&quit_calls, 0);
-	if (vmctl_console_start(slave, on_quit, NULL)) {
+	if (vmctl_console_start(slave, com1, on_quit, NULL)) {
 		check(&tc, false, "console did not start");
 		goto out;
 	}
@@ -1030,10 +1052,10 @@ static void test_console_tty(void)
 	c1 = guest_getc(&vm, 2000);
 	check(&tc, c1 == 'r', "first byte %#x", c1);
 	/* A guest reset: COM1 detached and attached again, the console stays. */
-	vmctl_serial_detach();
+	vmctl_serial_detach(com1);
 	check(&tc, write(master, "lost", 4) == 4, "write to pty");
 	sleep_ms(50);
-	vmctl_serial_attach(&vm, devnull);
+	reattach(&vm);
 	pio_out(&vm, UART_FCR, UART_FCR_ENABLE);
 	/* a, an escaped Ctrl-A, Ctrl-A c passed through, then Ctrl-A x. */
 	check(&tc, write(master, "a\001\001\001c\001x", 7) == 7, "write to pty");
@@ -1057,7 +1079,9 @@ static void test_console_tty(void)
 	      before.c_lflag);
 	vmctl_console_stop();	/* idempotent */
 out:
-	vmctl_serial_detach();
+	vmctl_serial_detach(com1);
+	/* Kept: the console thread, on its way out, may still look at it. */
+	vmctl_bus_destroy(&vm.pio);
 	close(slave);
 	close(master);
 	if (devnull >= 0)

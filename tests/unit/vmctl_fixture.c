@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vm.h"
+#include "core/vm.h"
 #include "vmctl_fixture.h"
 
 char tmpdir[64];

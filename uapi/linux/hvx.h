@@ -63,6 +63,14 @@ enum hvx_cap {
 	 * then announce CPUID.(EAX=7,ECX=0):EBX[1].
 	 */
 	HVX_CAP_TSC_ADJUST		= 12,
+	/* 1: HVX_SIGNAL_MSI (needs HVX_CREATE_IRQCHIP). */
+	HVX_CAP_SIGNAL_MSI		= 13,
+	/* HVX_IOEVENTFD: the number of ioeventfds a VM may register. */
+	HVX_CAP_IOEVENTFD		= 14,
+	/* HVX_IRQFD: the number of irqfds a VM may register. */
+	HVX_CAP_IRQFD			= 15,
+	/* 1: HVX_IRQFD_RESAMPLE for level-triggered IOAPIC pins. */
+	HVX_CAP_IRQFD_RESAMPLE		= 16,
 };
 
 /**
@@ -147,6 +155,91 @@ struct hvx_irq_line {
 	__u32 flags;
 	__u32 reserved;
 };
+
+/**
+ * struct hvx_msi - argument of HVX_SIGNAL_MSI: a message signalled
+ * interrupt as a PCI device writes it (Intel SDM Vol. 3A 11.11)
+ * @address:  0xfeeXXXXX: destination ID in bits 19:12, RH bit 3, DM bit 2;
+ *            bits 63:32 must be zero (no x2APIC extended IDs)
+ * @data:     vector in bits 7:0, delivery mode 10:8, level 14, trigger 15;
+ *            bits 31:16 must be zero
+ * @flags:    must be zero
+ * @reserved: must be zero
+ *
+ * Returns the number of local APICs the message was delivered to (0 when
+ * it named none, as a real bus would drop it), or -errno.
+ */
+struct hvx_msi {
+	__u64 address;
+	__u32 data;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct hvx_ioeventfd - argument of HVX_IOEVENTFD
+ * @addr:      guest-physical address (HVX_IOEVENTFD_MMIO) or port
+ *             (HVX_IOEVENTFD_PIO) the guest writes to
+ * @datamatch: with HVX_IOEVENTFD_DATAMATCH, only a write of this value
+ *             (the low @len bytes; higher bits must be zero) signals;
+ *             zero without it
+ * @len:       1, 2, 4 or 8 (8: MMIO only): only writes of exactly this
+ *             width at @addr match; 0 (MMIO only, no DATAMATCH): any
+ *             write to @addr
+ * @fd:        an eventfd; a matching write adds 1 to its counter and the
+ *             guest continues without an exit to user space
+ * @flags:     HVX_IOEVENTFD_*; other bits must be zero
+ * @reserved:  must be zero
+ *
+ * Registrations with the same space, @addr, @len and match may not
+ * overlap (EEXIST); HVX_IOEVENTFD_DEASSIGN removes the one that equals
+ * all of @addr, @len, @fd, @flags and @datamatch (ENOENT if none).
+ */
+struct hvx_ioeventfd {
+	__u64 addr;
+	__u64 datamatch;
+	__u32 len;
+	__s32 fd;
+	__u32 flags;
+	__u32 reserved;
+};
+
+#define HVX_IOEVENTFD_MMIO		0
+#define HVX_IOEVENTFD_PIO		_BITUL(0)
+#define HVX_IOEVENTFD_DATAMATCH		_BITUL(1)
+#define HVX_IOEVENTFD_DEASSIGN		_BITUL(2)
+
+/**
+ * struct hvx_irqfd - argument of HVX_IRQFD
+ * @fd:          an eventfd; each signal raises the interrupt below
+ * @gsi:         IOAPIC pin (without HVX_IRQFD_MSI; zero with it)
+ * @flags:       HVX_IRQFD_*; other bits must be zero
+ * @resamplefd:  with HVX_IRQFD_RESAMPLE (a level-triggered pin): the pin
+ *               stays asserted after a signal until the guest EOIs it;
+ *               then it is deasserted and this eventfd signalled, so that
+ *               user space can check the device and signal @fd again
+ * @msi_address: with HVX_IRQFD_MSI, the message (as struct hvx_msi);
+ *               zero without it
+ * @msi_data:    likewise
+ * @reserved:    must be zero
+ *
+ * HVX_IRQFD_DEASSIGN removes the irqfd of @fd (ENOENT if none; only @fd
+ * is looked at). An irqfd also goes when its eventfd is closed by
+ * everyone, and with the VM. One irqfd per eventfd and VM (EEXIST).
+ */
+struct hvx_irqfd {
+	__s32 fd;
+	__u32 gsi;
+	__u32 flags;
+	__s32 resamplefd;
+	__u64 msi_address;
+	__u32 msi_data;
+	__u32 reserved;
+};
+
+#define HVX_IRQFD_DEASSIGN		_BITUL(0)
+#define HVX_IRQFD_RESAMPLE		_BITUL(1)
+#define HVX_IRQFD_MSI			_BITUL(2)
 
 /* VM-wide statistics (HVX_GET_VM_STATS). */
 struct hvx_vm_stats {
@@ -386,6 +479,9 @@ struct hvx_vcpu_stats {
 /* Before the first vCPU; arg must be 0. */
 #define HVX_CREATE_IRQCHIP	_IO(HVXIO, 0x24)
 #define HVX_IRQ_LINE		_IOW(HVXIO, 0x25, struct hvx_irq_line)
+#define HVX_SIGNAL_MSI		_IOW(HVXIO, 0x26, struct hvx_msi)
+#define HVX_IOEVENTFD		_IOW(HVXIO, 0x27, struct hvx_ioeventfd)
+#define HVX_IRQFD		_IOW(HVXIO, 0x28, struct hvx_irqfd)
 
 /* vCPU fd. */
 #define HVX_RUN			_IO(HVXIO, 0x60)

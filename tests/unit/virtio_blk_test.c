@@ -1,0 +1,902 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-blk end to end, as a guest driver sees it: the real PCI host and
+ * MSI-X (pci/), the virtio-PCI transport reached through the MMIO bus
+ * (the accesses a vCPU's exits make), the disk's I/O thread, and a
+ * temporary image file whose bytes the test reads back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "block/opts.h"
+#include "block/raw.h"
+#include "pci/pci.h"
+#include "unit.h"
+#include "virtio/blk.h"
+#include "virtio/pci.h"
+#include "virtio/virtio.h"
+#include "virtio_fake_vm.h"
+
+#define MEM_SIZE	(64ull << 20)
+#define QSIZE		256
+#define IMG_SECTORS	2048		/* 1 MiB */
+
+/* Common configuration offsets (virtio 1.2, 4.1.4.3). */
+#define DFSELECT	0
+#define DF		4
+#define GFSELECT	8
+#define GF		12
+#define MSIX_CONFIG	16
+#define NUM_QUEUES	18
+#define STATUS		20
+#define Q_SELECT	22
+#define Q_SIZE		24
+#define Q_MSIX		26
+#define Q_ENABLE	28
+#define Q_NOTIFY_OFF	30
+#define Q_DESC		32
+#define Q_DRIVER	40
+#define Q_DEVICE	48
+
+#define F_RO		(1ull << 5)
+#define F_FLUSH		(1ull << 9)
+#define F_DISCARD	(1ull << 13)
+#define F_WZ		(1ull << 14)
+
+static struct vmctl_vm vm;
+static struct pci_host host;
+
+/* A driver for one disk: its rings and buffers at @base in guest RAM. */
+struct drv {
+	struct pci_dev *d;
+	uint64_t bar, base;
+	uint64_t features;
+	uint16_t avail_idx, notify_off;
+};
+
+#define DESC(dr)	((dr)->base)
+#define AVAIL(dr)	((dr)->base + 0x1000)
+#define USED(dr)	((dr)->base + 0x2000)
+#define HDR(dr, i)	((dr)->base + 0x4000 + 32 * (i))	/* header + status */
+#define DATA(dr)	((dr)->base + 0x10000)
+
+static void mmio(uint64_t addr, bool write, void *v, unsigned int len)
+{
+	if (!vmctl_bus_access(&vm.mmio, addr, write, v, len))
+		abort();
+}
+
+static void w(struct drv *dr, uint64_t off, uint64_t v, unsigned int len)
+{
+	mmio(dr->bar + off, true, &v, len);
+}
+
+static uint64_t r(struct drv *dr, uint64_t off, unsigned int len)
+{
+	uint64_t v = 0;
+
+	mmio(dr->bar + off, false, &v, len);
+	return v;
+}
+
+static uint32_t cfg_r(struct pci_dev *d, unsigned int off, unsigned int len)
+{
+	uint32_t v = 0;
+
+	mmio(PCI_ECAM_BASE + ((uint64_t)d->slot << 15) + off, false, &v, len);
+	return v;
+}
+
+static void cfg_w(struct pci_dev *d, unsigned int off, uint32_t v,
+		  unsigned int len)
+{
+	mmio(PCI_ECAM_BASE + ((uint64_t)d->slot << 15) + off, true, &v, len);
+}
+
+static void *gpa(uint64_t a)
+{
+	return vm.mem + a;
+}
+
+/* Reset, ACK, DRIVER, features, FEATURES_OK, the queue, DRIVER_OK. */
+static bool drv_init(struct drv *dr, uint64_t want, uint16_t qvec)
+{
+	uint64_t offered;
+
+	/* Reset first: the device may still be serving the old rings. */
+	w(dr, STATUS, 0, 1);
+	if (r(dr, STATUS, 1))
+		return false;
+	memset(gpa(dr->base), 0, 0x10000);
+	dr->avail_idx = 0;
+	w(dr, STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
+	w(dr, STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
+	w(dr, DFSELECT, 0, 4);
+	offered = r(dr, DF, 4);
+	w(dr, DFSELECT, 1, 4);
+	offered |= r(dr, DF, 4) << 32;
+	dr->features = offered & want;
+	w(dr, GFSELECT, 0, 4);
+	w(dr, GF, (uint32_t)dr->features, 4);
+	w(dr, GFSELECT, 1, 4);
+	w(dr, GF, dr->features >> 32, 4);
+	w(dr, STATUS, 0xb, 1);
+	if (!(r(dr, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK))
+		return false;
+	w(dr, Q_SELECT, 0, 2);
+	if (r(dr, Q_SIZE, 2) != QSIZE)
+		return false;
+	w(dr, Q_DESC, DESC(dr), 8);
+	w(dr, Q_DRIVER, AVAIL(dr), 4);		/* halves, as Linux does */
+	w(dr, Q_DRIVER + 4, 0, 4);
+	w(dr, Q_DEVICE, USED(dr), 8);
+	w(dr, Q_MSIX, qvec, 2);
+	w(dr, Q_ENABLE, 1, 2);
+	dr->notify_off = r(dr, Q_NOTIFY_OFF, 2);
+	w(dr, STATUS, 0xf, 1);
+	return r(dr, STATUS, 1) == 0xf;
+}
+
+static uint16_t used_idx(struct drv *dr)
+{
+	return __atomic_load_n((uint16_t *)gpa(USED(dr) + 2), __ATOMIC_ACQUIRE);
+}
+
+static uint32_t used_len(struct drv *dr, uint16_t i)
+{
+	return ((uint32_t *)gpa(USED(dr) + 4))[2 * (i % QSIZE) + 1];
+}
+
+static bool wait_used(struct drv *dr, uint16_t n)
+{
+	struct timespec ts = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (used_idx(dr) == n)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+static void set_desc(struct drv *dr, unsigned int i, uint64_t addr,
+		     uint32_t len, uint16_t flags, uint16_t next)
+{
+	struct virtq_desc *d = gpa(DESC(dr));
+
+	d[i] = (struct virtq_desc){ addr, len, flags, next };
+}
+
+static void publish(struct drv *dr, uint16_t head)
+{
+	uint16_t *avail = gpa(AVAIL(dr));
+
+	/* used_event: interrupt me when this one is used (EVENT_IDX). */
+	__atomic_store_n(&avail[2 + QSIZE], dr->avail_idx, __ATOMIC_RELAXED);
+	avail[2 + dr->avail_idx % QSIZE] = head;
+	dr->avail_idx++;
+	__atomic_store_n(&avail[1], dr->avail_idx, __ATOMIC_RELEASE);
+}
+
+static void kick(struct drv *dr)
+{
+	w(dr, VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * dr->notify_off,
+	  0, 2);
+}
+
+/*
+ * One request: header, optional data (@dlen bytes at DATA, written by the
+ * device if @in), status. Returns the status byte, or -1 on a timeout.
+ */
+static int request(struct drv *dr, uint32_t type, uint64_t sector,
+		   uint32_t dlen, bool in)
+{
+	unsigned int slot = dr->avail_idx % (QSIZE / 4), d0 = slot * 3;
+	uint64_t hdr = HDR(dr, slot);
+	uint8_t *status = gpa(hdr + 16);
+	uint32_t h[4] = { type, 0, (uint32_t)sector, sector >> 32 };
+
+	memcpy(gpa(hdr), h, 16);
+	*status = 0xee;
+	set_desc(dr, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
+	if (dlen) {
+		set_desc(dr, d0 + 1, DATA(dr), dlen,
+			 VIRTQ_DESC_F_NEXT | (in ? VIRTQ_DESC_F_WRITE : 0), d0 + 2);
+		set_desc(dr, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+	} else {
+		set_desc(dr, d0 + 1, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+	}
+	publish(dr, d0);
+	kick(dr);
+	if (!wait_used(dr, dr->avail_idx))
+		return -1;
+	return *status;
+}
+
+static char img_dir[] = "/tmp/virtio_blk_test.XXXXXX";
+
+static char *make_image(const char *name, uint8_t fill)
+{
+	static char path[4][256];
+	static unsigned int n;
+	char *p = path[n++ % 4];
+	uint8_t buf[4096];
+	int fd, i;
+
+	snprintf(p, sizeof(path[0]), "%s/%s", img_dir, name);
+	fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	if (fd < 0)
+		abort();
+	memset(buf, fill, sizeof(buf));
+	for (i = 0; i < IMG_SECTORS * 512 / 4096; i++)
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+			abort();
+	close(fd);
+	return p;
+}
+
+static bool file_is(const char *path, uint64_t off, size_t len, int byte,
+		    const uint8_t *pattern)
+{
+	uint8_t buf[8192];
+	bool ok;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || len > sizeof(buf) || pread(fd, buf, len, off) != (ssize_t)len)
+		abort();
+	close(fd);
+	if (pattern)
+		return !memcmp(buf, pattern, len);
+	ok = true;
+	for (size_t i = 0; i < len; i++)
+		ok &= buf[i] == byte;
+	return ok;
+}
+
+/* The images the disks serve, open (and locked) until the end. */
+static struct raw_image images[8];
+static unsigned int nimages;
+
+static struct virtio_blk *open_disk(struct drv *dr, const char *spec,
+				    uint64_t base)
+{
+	struct block_opts o;
+	char err[256];
+	struct virtio_blk *b;
+	struct raw_image *img = &images[nimages];
+	unsigned int s;
+
+	if (nimages == 8 || block_opts_parse(spec, &o, err, sizeof(err)) ||
+	    raw_open(img, o.path, o.readonly, o.cache))
+		return NULL;
+	nimages++;
+	b = virtio_blk_create(&vm, &host, &o, img);
+	if (!b)
+		return NULL;
+	for (s = PCI_MAX_SLOTS - 1; s > 0 && !host.slot[s]; s--)
+		;
+	dr->d = host.slot[s];
+	dr->bar = cfg_r(dr->d, PCI_BASE_ADDRESS_0, 4) & ~0xfull;
+	dr->base = base;
+	return b;
+}
+
+static void test_identity(struct drv *dr)
+{
+	struct pci_dev *d = dr->d;
+	unsigned int cap, seen = 0, mult = 0, ncap = 0;
+	struct tcase tc;
+
+	case_begin(&tc);
+	check(&tc, cfg_r(d, PCI_VENDOR_ID, 2) == 0x1af4 &&
+	      cfg_r(d, PCI_DEVICE_ID, 2) == 0x1042, "IDs %04x:%04x",
+	      cfg_r(d, PCI_VENDOR_ID, 2), cfg_r(d, PCI_DEVICE_ID, 2));
+	check(&tc, cfg_r(d, PCI_REVISION_ID, 1) == 1, "revision");
+	check(&tc, cfg_r(d, PCI_SUBSYSTEM_VENDOR_ID, 2) == 0x1af4 &&
+	      cfg_r(d, PCI_SUBSYSTEM_ID, 2) == 2, "subsystem");
+	check(&tc, (cfg_r(d, PCI_REVISION_ID, 4) >> 8) == 0x018000, "class %06x",
+	      cfg_r(d, PCI_REVISION_ID, 4) >> 8);
+	for (cap = cfg_r(d, PCI_CAPABILITY_LIST, 1); cap && ncap < 16;
+	     cap = cfg_r(d, cap + 1, 1), ncap++) {
+		unsigned int type = cfg_r(d, cap + 3, 1);
+
+		if (cfg_r(d, cap, 1) == PCI_CAP_ID_MSIX) {
+			check(&tc, (cfg_r(d, cap + 2, 2) & 0x7ff) == 1,
+			      "MSI-X table size %u, want 2",
+			      (cfg_r(d, cap + 2, 2) & 0x7ff) + 1);
+			seen |= 1u << 8;
+			continue;
+		}
+		if (cfg_r(d, cap, 1) != PCI_CAP_ID_VNDR || type > 7)
+			continue;
+		check(&tc, cfg_r(d, cap + 4, 1) == 0, "cap %u in BAR %u", type,
+		      cfg_r(d, cap + 4, 1));
+		seen |= 1u << type;
+		if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
+			mult = cfg_r(d, cap + 16, 4);
+			check(&tc, cfg_r(d, cap + 8, 4) == VIRTIO_PCI_NOTIFY_OFF,
+			      "notify offset");
+		}
+		if (type == VIRTIO_PCI_CAP_DEVICE_CFG)
+			check(&tc, cfg_r(d, cap + 12, 4) == 60, "device cfg length %u",
+			      cfg_r(d, cap + 12, 4));
+	}
+	check(&tc, seen == (0x1e | 1u << 8), "capabilities seen %#x", seen);
+	check(&tc, mult == 4, "notify_off_multiplier %u", mult);
+	check(&tc, r(dr, NUM_QUEUES, 2) == 1, "num_queues");
+	case_end(&tc, "virtio-pci: IDs, class, vendor capabilities in BAR 0, MSI-X");
+}
+
+static void test_features(struct drv *dr)
+{
+	struct tcase tc;
+	uint64_t offered;
+
+	case_begin(&tc);
+	w(dr, STATUS, 0, 1);
+	w(dr, STATUS, 3, 1);
+	w(dr, DFSELECT, 1, 4);
+	offered = r(dr, DF, 4) << 32;
+	w(dr, DFSELECT, 0, 4);
+	offered |= r(dr, DF, 4);
+	check(&tc, offered & (1ull << 32), "VERSION_1 not offered");
+	check(&tc, (offered & (3ull << 28)) == 3ull << 28, "ring features missing");
+	check(&tc, offered & F_FLUSH, "FLUSH not offered (writeback)");
+	check(&tc, !(offered & F_RO) && (offered & F_DISCARD) && (offered & F_WZ),
+	      "RO/DISCARD/WZ wrong for a writable disk: %#llx",
+	      (unsigned long long)offered);
+	/* Without VERSION_1. */
+	w(dr, GFSELECT, 0, 4);
+	w(dr, GF, (uint32_t)offered, 4);
+	w(dr, STATUS, 0xb, 1);
+	check(&tc, !(r(dr, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK),
+	      "FEATURES_OK without VERSION_1");
+	/* With a bit not offered. */
+	w(dr, STATUS, 0, 1);
+	w(dr, STATUS, 3, 1);
+	w(dr, GFSELECT, 1, 4);
+	w(dr, GF, 1 | 1u << 30, 4);
+	w(dr, STATUS, 0xb, 1);
+	check(&tc, !(r(dr, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK),
+	      "FEATURES_OK with a feature not offered");
+	/* DRIVER_OK without FEATURES_OK does not start the device. */
+	w(dr, STATUS, 0x7, 1);
+	check(&tc, !(r(dr, STATUS, 1) & VIRTIO_STATUS_DRIVER_OK),
+	      "DRIVER_OK without FEATURES_OK");
+	/* Fine. */
+	w(dr, STATUS, 0, 1);
+	w(dr, STATUS, 3, 1);
+	w(dr, GFSELECT, 1, 4);
+	w(dr, GF, 1, 4);
+	w(dr, STATUS, 0xb, 1);
+	check(&tc, r(dr, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK,
+	      "FEATURES_OK refused for VERSION_1 alone");
+	/* Features are frozen after FEATURES_OK. */
+	w(dr, GFSELECT, 0, 4);
+	w(dr, GF, 0xffffffff, 4);
+	check(&tc, r(dr, GF, 4) == 0, "driver features changed after FEATURES_OK");
+	w(dr, STATUS, 0, 1);
+	check(&tc, r(dr, STATUS, 1) == 0, "reset does not read back 0");
+	case_end(&tc, "virtio-pci: feature negotiation; FEATURES_OK refused for bad sets");
+}
+
+static void test_io(struct drv *dr, const char *path)
+{
+	uint8_t pattern[4096], *data = gpa(DATA(dr));
+	uint32_t serial[5];
+	struct tcase tc;
+	uint64_t cap;
+	int st;
+
+	case_begin(&tc);
+	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init failed");
+	cap = r(dr, VIRTIO_PCI_DEVICE_OFF, 4) |
+	      r(dr, VIRTIO_PCI_DEVICE_OFF + 4, 4) << 32;
+	check(&tc, cap == IMG_SECTORS, "capacity %llu", (unsigned long long)cap);
+	check(&tc, r(dr, VIRTIO_PCI_DEVICE_OFF + 20, 4) == 512, "blk_size");
+	check(&tc, r(dr, VIRTIO_PCI_DEVICE_OFF + 12, 4) == QSIZE - 2, "seg_max");
+
+	for (unsigned int i = 0; i < sizeof(pattern); i++)
+		pattern[i] = i * 7 + 3;
+	memcpy(data, pattern, sizeof(pattern));
+	st = request(dr, 1, 8, 4096, false);	/* OUT sectors 8-15 */
+	check(&tc, st == 0, "write status %d", st);
+	check(&tc, file_is(path, 8 * 512, 4096, 0, pattern), "image bytes differ");
+	check(&tc, file_is(path, 0, 4096, 0x55, NULL), "sectors 0-7 touched");
+
+	memset(data, 0, 4096);
+	st = request(dr, 0, 8, 4096, true);	/* IN */
+	check(&tc, st == 0 && !memcmp(data, pattern, 4096), "read status %d / data", st);
+	check(&tc, used_len(dr, dr->avail_idx - 1) == 4097, "used len %u",
+	      used_len(dr, dr->avail_idx - 1));
+
+	st = request(dr, 4, 0, 0, false);	/* FLUSH */
+	check(&tc, st == 0, "flush status %d", st);
+
+	memset(data, 0xff, 32);
+	st = request(dr, 8, 0, 20, true);	/* GET_ID */
+	memcpy(serial, data, 20);
+	check(&tc, st == 0 && !memcmp(data, "disk-A1\0\0\0\0\0\0\0\0\0\0\0\0\0", 20),
+	      "GET_ID %d '%.20s'", st, (char *)data);
+
+	st = request(dr, 0, IMG_SECTORS - 4, 4096, true);	/* past the end */
+	check(&tc, st == 1, "read past the end: status %d", st);
+	memset(data, 0xab, 4096);
+	st = request(dr, 1, IMG_SECTORS - 1, 1024, false);
+	check(&tc, st == 1, "write past the end: status %d", st);
+	st = request(dr, 1, UINT64_MAX - 1, 1024, false);
+	check(&tc, st == 1, "write at a wrapping sector: status %d", st);
+	check(&tc, file_is(path, (IMG_SECTORS - 1) * 512ull, 512, 0x55, NULL),
+	      "last sector touched");
+	st = request(dr, 1, 0, 100, false);	/* not whole sectors */
+	check(&tc, st == 1, "partial sector: status %d", st);
+
+	st = request(dr, 99, 0, 0, false);
+	check(&tc, st == 2, "unknown type: status %d, want UNSUPP", st);
+	case_end(&tc, "virtio-blk: write, read back, FLUSH, GET_ID, past the end, unknown type");
+}
+
+static int dwz(struct drv *dr, uint32_t type, uint64_t sector, uint32_t n,
+	       uint32_t flags)
+{
+	uint32_t seg[4] = { (uint32_t)sector, sector >> 32, n, flags };
+
+	memcpy(gpa(DATA(dr)), seg, 16);
+	return request(dr, type, 0, 16, false);
+}
+
+static void test_discard_zeroes(struct drv *dr, const char *path)
+{
+	struct tcase tc;
+	int st;
+
+	case_begin(&tc);
+	st = dwz(dr, 13, 16, 8, 0);
+	check(&tc, st == 0 && file_is(path, 16 * 512, 4096, 0, NULL) &&
+	      file_is(path, 24 * 512, 512, 0x55, NULL),
+	      "write zeroes: status %d / bytes", st);
+	st = dwz(dr, 13, 32, 8, 1);
+	check(&tc, st == 0 && file_is(path, 32 * 512, 4096, 0, NULL),
+	      "write zeroes with unmap: status %d / bytes", st);
+	st = dwz(dr, 11, 40, 8, 0);
+	check(&tc, st == 0 && file_is(path, 40 * 512, 4096, 0, NULL),
+	      "discard: status %d / bytes (ext4 punches holes)", st);
+	st = dwz(dr, 11, 40, 8, 1);
+	check(&tc, st == 2, "discard with the unmap flag: %d, want UNSUPP", st);
+	st = dwz(dr, 13, IMG_SECTORS - 4, 8, 0);
+	check(&tc, st == 1, "zeroes past the end: %d", st);
+	check(&tc, file_is(path, (IMG_SECTORS - 4) * 512ull, 2048, 0x55, NULL),
+	      "tail touched");
+	case_end(&tc, "virtio-blk: WRITE_ZEROES and DISCARD reach the image, bounds kept");
+}
+
+static void test_intx(struct drv *dr)
+{
+	struct tcase tc;
+	int st, gsi = dr->d->gsi;
+
+	case_begin(&tc);
+	/* Earlier requests left the line up: the driver's ISR read drops it. */
+	r(dr, VIRTIO_PCI_ISR_OFF, 1);
+	check(&tc, atomic_load(&fake_vm.irq_level[gsi]) == 1, "INTx still asserted");
+	st = request(dr, 4, 0, 0, false);
+	check(&tc, st == 0, "flush %d", st);
+	/* Active low: asserted is 0. */
+	check(&tc, atomic_load(&fake_vm.irq_level[gsi]) == 0,
+	      "INTx not asserted (%d)", atomic_load(&fake_vm.irq_level[gsi]));
+	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 1, "ISR not the queue bit");
+	check(&tc, atomic_load(&fake_vm.irq_level[gsi]) == 1, "INTx not deasserted by the ISR read");
+	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 0, "ISR not cleared by reading");
+	case_end(&tc, "virtio-pci: INTx and ISR without MSI-X");
+}
+
+static void test_msix(struct drv *dr)
+{
+	unsigned int cap, ctrl;
+	uint64_t table;
+	struct tcase tc;
+	int st;
+
+	case_begin(&tc);
+	for (cap = cfg_r(dr->d, PCI_CAPABILITY_LIST, 1);
+	     cap && cfg_r(dr->d, cap, 1) != PCI_CAP_ID_MSIX;
+	     cap = cfg_r(dr->d, cap + 1, 1))
+		;
+	table = cfg_r(dr->d, PCI_BASE_ADDRESS_0 + 4, 4) & ~0xfull;
+	ctrl = cfg_r(dr->d, cap + 2, 2);
+	cfg_w(dr->d, cap + 2, ctrl | 0x8000, 2);		/* enable */
+	/* Vector 0 (the queue): 0xfee00000 / 0x41; vector 1 (config): 0x42. */
+	for (unsigned int v = 0; v < 2; v++) {
+		uint32_t e[4] = { 0xfee00000, 0, 0x41 + v, 0 };
+
+		for (unsigned int k = 0; k < 4; k++)
+			mmio(table + 16 * v + 4 * k, true, &e[k], 4);
+	}
+	check(&tc, drv_init(dr, ~0ull, 0), "driver init");
+	w(dr, MSIX_CONFIG, 1, 2);
+	check(&tc, r(dr, MSIX_CONFIG, 2) == 1, "config vector");
+	w(dr, Q_SELECT, 0, 2);
+	check(&tc, r(dr, Q_MSIX, 2) == 0, "queue vector");
+	atomic_store(&fake_vm.msis, 0);
+	st = request(dr, 4, 0, 0, false);
+	/* The interrupt follows the used ring update: give it a moment. */
+	for (int i = 0; i < 1000 && !atomic_load(&fake_vm.msis); i++)
+		usleep(1000);
+	check(&tc, st == 0 && atomic_load(&fake_vm.msis) == 1 &&
+	      atomic_load(&fake_vm.msi_data) == 0x41,
+	      "status %d, %u MSIs, data %#x", st, atomic_load(&fake_vm.msis),
+	      atomic_load(&fake_vm.msi_data));
+	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 0, "ISR set with MSI-X on");
+	w(dr, Q_MSIX, 7, 2);
+	check(&tc, r(dr, Q_MSIX, 2) == PCI_MSIX_NO_VECTOR,
+	      "a vector past the table reads %#x", (unsigned int)r(dr, Q_MSIX, 2));
+
+	/* A hostile chain: the device breaks and says so on the config vector. */
+	atomic_store(&fake_vm.msis, 0);
+	set_desc(dr, 0, DATA(dr), 16, VIRTQ_DESC_F_NEXT, 0);	/* a loop */
+	publish(dr, 0);
+	kick(dr);
+	for (int i = 0; i < 1000 && !(r(dr, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET); i++)
+		usleep(1000);
+	check(&tc, r(dr, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET, "not broken by a loop");
+	for (int i = 0; i < 1000 && !atomic_load(&fake_vm.msis); i++)
+		usleep(1000);
+	check(&tc, atomic_load(&fake_vm.msi_data) == 0x42, "no config interrupt (data %#x)",
+	      atomic_load(&fake_vm.msi_data));
+	/* A reset brings it back. */
+	cfg_w(dr->d, cap + 2, ctrl, 2);				/* MSI-X off */
+	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "re-init after the break");
+	check(&tc, request(dr, 4, 0, 0, false) == 0, "flush after reset");
+	case_end(&tc, "virtio-pci: MSI-X per queue; a broken ring sets NEEDS_RESET with a config interrupt");
+}
+
+/* A read through an indirect table, with the ring's flags (no EVENT_IDX). */
+static void test_indirect_flags(struct drv *dr, const char *path)
+{
+	uint64_t table = dr->base + 0x8000, hdr = HDR(dr, 0);
+	struct virtq_desc *t = gpa(table);
+	uint16_t *avail = gpa(AVAIL(dr));
+	uint32_t h[4] = { 0, 0, 8, 0 };
+	uint8_t *status = gpa(hdr + 16), pattern[1024];
+	struct tcase tc;
+	int gsi = dr->d->gsi;
+	bool done;
+
+	case_begin(&tc);
+	check(&tc, drv_init(dr, ~(1ull << VIRTIO_RING_F_EVENT_IDX), PCI_MSIX_NO_VECTOR),
+	      "driver init");
+	check(&tc, !(dr->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) &&
+	      (dr->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)), "features");
+	r(dr, VIRTIO_PCI_ISR_OFF, 1);
+	memcpy(gpa(hdr), h, 16);
+	*status = 0xee;
+	memset(gpa(DATA(dr)), 0, 1024);
+	/* Two data buffers, so the table has four entries. */
+	t[0] = (struct virtq_desc){ hdr, 16, VIRTQ_DESC_F_NEXT, 1 };
+	t[1] = (struct virtq_desc){ DATA(dr), 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2 };
+	t[2] = (struct virtq_desc){ DATA(dr) + 512, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3 };
+	t[3] = (struct virtq_desc){ hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0 };
+	set_desc(dr, 5, table, 4 * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	publish(dr, 5);
+	kick(dr);
+	done = wait_used(dr, dr->avail_idx);
+	{
+		int fd = open(path, O_RDONLY);
+
+		if (fd < 0 || pread(fd, pattern, 1024, 8 * 512) != 1024)
+			abort();
+		close(fd);
+	}
+	check(&tc, done && *status == 0 && !memcmp(gpa(DATA(dr)), pattern, 1024),
+	      "indirect read: status %#x", *status);
+	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 1, "no interrupt without NO_INTERRUPT");
+	/* The driver masks interrupts with the flag. */
+	__atomic_store_n(&avail[0], VIRTQ_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELAXED);
+	check(&tc, request(dr, 4, 0, 0, false) == 0, "flush");
+	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 0 &&
+	      atomic_load(&fake_vm.irq_level[gsi]) == 1, "interrupt despite NO_INTERRUPT");
+	case_end(&tc, "virtio-blk: an indirect chain; without EVENT_IDX, NO_INTERRUPT is obeyed");
+}
+
+/*
+ * Batches of 64 requests per kick until the 16-bit ring indices wrap:
+ * the I/O thread drains each batch, EVENT_IDX and avail_event follow.
+ */
+static void test_batches(struct drv *dr)
+{
+	unsigned int batch, i, bad = 0;
+	uint16_t *avail = gpa(AVAIL(dr));
+	struct tcase tc;
+
+	case_begin(&tc);
+	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
+	for (batch = 0; batch < 1100 && !bad; batch++) {
+		uint16_t start = dr->avail_idx;
+
+		for (i = 0; i < 64; i++) {
+			unsigned int slot = i, d0 = slot * 3;
+			uint64_t hdr = HDR(dr, slot);
+			uint32_t h[4] = { 8, 0, 0, 0 };	/* GET_ID: no disk I/O */
+
+			memcpy(gpa(hdr), h, 16);
+			*(uint8_t *)gpa(hdr + 16) = 0xee;
+			set_desc(dr, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
+			set_desc(dr, d0 + 1, DATA(dr) + 32 * slot, 20,
+				 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, d0 + 2);
+			set_desc(dr, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+			avail[2 + dr->avail_idx % QSIZE] = d0;
+			dr->avail_idx++;
+		}
+		__atomic_store_n(&avail[2 + QSIZE], (uint16_t)(dr->avail_idx - 1),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&avail[1], dr->avail_idx, __ATOMIC_RELEASE);
+		kick(dr);
+		if (!wait_used(dr, dr->avail_idx)) {
+			bad = 1;
+			break;
+		}
+		for (i = 0; i < 64; i++)
+			if (*(uint8_t *)gpa(HDR(dr, i) + 16) != 0 ||
+			    used_len(dr, start + i) != 21)
+				bad = 2;
+	}
+	check(&tc, !bad, "batch %u: %s", batch,
+	      bad == 1 ? "timed out" : "a bad status or length");
+	check(&tc, dr->avail_idx == (uint16_t)(1100 * 64) && used_idx(dr) == dr->avail_idx,
+	      "indices %u/%u", dr->avail_idx, used_idx(dr));
+	case_end(&tc, "virtio-blk: 70400 requests in batches of 64, ring indices wrap");
+}
+
+static void test_bad_layout(struct drv *dr)
+{
+	struct tcase tc;
+	uint8_t *status = gpa(HDR(dr, 0) + 16);
+	bool done;
+
+	case_begin(&tc);
+	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
+	/* An 8-byte header. */
+	set_desc(dr, 0, HDR(dr, 0), 8, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(dr, 1, HDR(dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+	*status = 0xee;
+	publish(dr, 0);
+	kick(dr);
+	done = wait_used(dr, dr->avail_idx);	/* before *status is read */
+	check(&tc, done && *status == 1, "short header: status %#x", *status);
+	/* OUT with data in a writable buffer. */
+	memset(gpa(HDR(dr, 0)), 0, 16);
+	*(uint32_t *)gpa(HDR(dr, 0)) = 1;
+	set_desc(dr, 0, HDR(dr, 0), 16, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(dr, 1, DATA(dr), 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	set_desc(dr, 2, HDR(dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+	*status = 0xee;
+	publish(dr, 0);
+	kick(dr);
+	done = wait_used(dr, dr->avail_idx);	/* before *status is read */
+	check(&tc, done && *status == 1, "OUT into writable data: status %#x", *status);
+	/* No status byte at all: broken. */
+	set_desc(dr, 0, HDR(dr, 0), 16, 0, 0);
+	publish(dr, 0);
+	kick(dr);
+	for (int i = 0; i < 1000 && !(r(dr, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET); i++)
+		usleep(1000);
+	check(&tc, r(dr, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET,
+	      "a request without a status byte did not break the device");
+	case_end(&tc, "virtio-blk: bad header or status layout -> IOERR, no status -> NEEDS_RESET");
+}
+
+static void test_reset_stops(struct drv *dr, const char *path)
+{
+	struct tcase tc;
+	uint16_t before;
+
+	case_begin(&tc);
+	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
+	w(dr, STATUS, 0, 1);
+	check(&tc, r(dr, STATUS, 1) == 0, "status after reset");
+	before = used_idx(dr);
+	memset(gpa(DATA(dr)), 0x77, 512);
+	set_desc(dr, 0, HDR(dr, 0), 16, VIRTQ_DESC_F_NEXT, 1);
+	*(uint32_t *)gpa(HDR(dr, 0)) = 1;
+	set_desc(dr, 1, DATA(dr), 512, VIRTQ_DESC_F_NEXT, 2);
+	set_desc(dr, 2, HDR(dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+	publish(dr, 0);
+	kick(dr);
+	usleep(100000);
+	check(&tc, used_idx(dr) == before, "the used ring moved after reset");
+	check(&tc, file_is(path, 0, 512, 0x55, NULL), "the image was written after reset");
+	/* The stale kick is not served by the next driver either. */
+	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "re-init");
+	usleep(50000);
+	check(&tc, used_idx(dr) == 0 && file_is(path, 0, 512, 0x55, NULL),
+	      "the old request was served after re-init");
+	case_end(&tc, "virtio-pci: reset stops the device; nothing reaches guest or image after");
+}
+
+static void test_readonly(void)
+{
+	struct drv dr;
+	struct virtio_blk *b;
+	const char *path = make_image("ro.img", 0x55);
+	char spec[300];
+	struct tcase tc;
+	int st;
+
+	case_begin(&tc);
+	snprintf(spec, sizeof(spec), "%s,readonly", path);
+	b = open_disk(&dr, spec, 0x800000);
+	check(&tc, b != NULL, "create");
+	if (!b)
+		goto out;
+	check(&tc, drv_init(&dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
+	check(&tc, (dr.features & F_RO) && !(dr.features & (F_DISCARD | F_WZ)),
+	      "features %#llx", (unsigned long long)dr.features);
+	memset(gpa(DATA(&dr)), 0x11, 4096);
+	st = request(&dr, 1, 0, 4096, false);
+	check(&tc, st == 1, "OUT: %d", st);
+	st = dwz(&dr, 13, 0, 8, 0);
+	check(&tc, st == 1, "WRITE_ZEROES: %d", st);
+	st = dwz(&dr, 11, 0, 8, 0);
+	check(&tc, st == 1, "DISCARD: %d", st);
+	check(&tc, file_is(path, 0, 4096, 0x55, NULL), "read-only image written");
+	st = request(&dr, 0, 0, 4096, true);
+	check(&tc, st == 0 && ((uint8_t *)gpa(DATA(&dr)))[100] == 0x55, "IN: %d", st);
+	virtio_blk_destroy(b);
+out:
+	case_end(&tc, "virtio-blk: readonly refuses OUT/DISCARD/WRITE_ZEROES with IOERR");
+}
+
+static void test_ioeventfd(struct drv *dr)
+{
+	struct tcase tc;
+	uint64_t notify;
+	int fd = -1;
+
+	case_begin(&tc);
+	vm.ioeventfd = true;
+	fake_vm_log_reset();
+	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
+	notify = dr->bar + VIRTIO_PCI_NOTIFY_OFF;
+	pthread_mutex_lock(&fake_vm.lock);
+	check(&tc, fake_vm.nioev == 1 && fake_vm.ioev[0].addr == notify &&
+	      fake_vm.ioev[0].len == 2, "%u registered, at %#llx",
+	      fake_vm.nioev, (unsigned long long)fake_vm.ioev[0].addr);
+	fd = fake_vm.ioev[0].fd;
+	pthread_mutex_unlock(&fake_vm.lock);
+	/* The module signals the eventfd; no exit reaches vmctl. */
+	{
+		unsigned int slot = dr->avail_idx % (QSIZE / 4), d0 = slot * 3;
+		uint32_t h[4] = { 4, 0, 0, 0 };
+
+		memcpy(gpa(HDR(dr, slot)), h, 16);
+		set_desc(dr, d0, HDR(dr, slot), 16, VIRTQ_DESC_F_NEXT, d0 + 1);
+		set_desc(dr, d0 + 1, HDR(dr, slot) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+		publish(dr, d0);
+		eventfd_write(fd, 1);
+		check(&tc, wait_used(dr, dr->avail_idx), "kick through the eventfd lost");
+	}
+	/* Move BAR 0. */
+	cfg_w(dr->d, PCI_BASE_ADDRESS_0, dr->bar + 0x100000, 4);
+	dr->bar = cfg_r(dr->d, PCI_BASE_ADDRESS_0, 4) & ~0xfull;
+	pthread_mutex_lock(&fake_vm.lock);
+	check(&tc, fake_vm.nioev == 1 &&
+	      fake_vm.ioev[0].addr == dr->bar + VIRTIO_PCI_NOTIFY_OFF &&
+	      dr->bar == notify - VIRTIO_PCI_NOTIFY_OFF + 0x100000,
+	      "after the move: %u at %#llx", fake_vm.nioev,
+	      (unsigned long long)fake_vm.ioev[0].addr);
+	pthread_mutex_unlock(&fake_vm.lock);
+	/* Memory decode off: gone; on: back. */
+	cfg_w(dr->d, PCI_COMMAND, cfg_r(dr->d, PCI_COMMAND, 2) & ~PCI_COMMAND_MEMORY, 2);
+	check(&tc, fake_vm.nioev == 0, "registered with decode off");
+	cfg_w(dr->d, PCI_COMMAND, cfg_r(dr->d, PCI_COMMAND, 2) | PCI_COMMAND_MEMORY, 2);
+	check(&tc, fake_vm.nioev == 1, "not back with decode on");
+	w(dr, STATUS, 0, 1);
+	check(&tc, fake_vm.nioev == 0, "still registered after reset");
+	check(&tc, fake_vm.ioev_assigns == fake_vm.ioev_deassigns,
+	      "%u assigns, %u deassigns", fake_vm.ioev_assigns, fake_vm.ioev_deassigns);
+	vm.ioeventfd = false;
+	case_end(&tc, "virtio-pci: ioeventfd per queue, follows the BAR, gone at reset");
+}
+
+static void test_four_disks(void)
+{
+	struct virtio_blk *b[4] = { 0 };
+	struct drv dr[4];
+	const char *path[4];
+	struct tcase tc;
+	int i;
+
+	case_begin(&tc);
+	for (i = 0; i < 4; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "d%d.img", i);
+		path[i] = make_image(name, 0x55);
+		b[i] = open_disk(&dr[i], path[i], 0x1000000 + 0x100000ull * i);
+		check(&tc, b[i] != NULL, "disk %d", i);
+		if (!b[i])
+			goto out;
+		check(&tc, drv_init(&dr[i], ~0ull, PCI_MSIX_NO_VECTOR), "init %d", i);
+	}
+	for (i = 0; i < 4; i++)
+		memset(gpa(DATA(&dr[i])), 0xa0 + i, 512);
+	/* All four in flight at once, then waited for. */
+	for (i = 0; i < 4; i++) {
+		uint32_t h[4] = { 1, 0, 3, 0 };
+
+		memcpy(gpa(HDR(&dr[i], 0)), h, 16);
+		set_desc(&dr[i], 0, HDR(&dr[i], 0), 16, VIRTQ_DESC_F_NEXT, 1);
+		set_desc(&dr[i], 1, DATA(&dr[i]), 512, VIRTQ_DESC_F_NEXT, 2);
+		set_desc(&dr[i], 2, HDR(&dr[i], 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+		publish(&dr[i], 0);
+		kick(&dr[i]);
+	}
+	for (i = 0; i < 4; i++)
+		check(&tc, wait_used(&dr[i], 1) && file_is(path[i], 3 * 512, 512, 0xa0 + i, NULL),
+		      "disk %d", i);
+out:
+	for (i = 0; i < 4; i++)
+		virtio_blk_destroy(b[i]);
+	case_end(&tc, "virtio-blk: four disks, each its own image and thread");
+}
+
+static void test_locked(const char *path)
+{
+	struct block_opts o;
+	struct raw_image img;
+	char err[128];
+	struct tcase tc;
+
+	case_begin(&tc);
+	block_opts_parse(path, &o, err, sizeof(err));
+	check(&tc, raw_open(&img, o.path, o.readonly, o.cache) != 0,
+	      "a second VM disk on a writable image in use");
+	case_end(&tc, "virtio-blk: an image in use is refused up front");
+}
+
+int main(void)
+{
+	struct virtio_blk *b;
+	struct drv dr;
+	char spec[300];
+	const char *path;
+
+	if (fake_vm_init(&vm, MEM_SIZE) || !mkdtemp(img_dir))
+		return 1;
+	if (pci_host_init(&host, &vm))
+		return 1;
+	path = make_image("a.img", 0x55);
+	snprintf(spec, sizeof(spec), "%s,serial=disk-A1", path);
+	b = open_disk(&dr, spec, 0x100000);
+	if (!b) {
+		printf("not ok 1 - virtio-blk: create\n");
+		return 1;
+	}
+	test_identity(&dr);
+	test_features(&dr);
+	test_io(&dr, path);
+	test_discard_zeroes(&dr, path);
+	test_intx(&dr);
+	test_msix(&dr);
+	test_indirect_flags(&dr, path);
+	test_batches(&dr);
+	test_bad_layout(&dr);
+	test_reset_stops(&dr, path);
+	test_ioeventfd(&dr);
+	test_locked(path);
+	virtio_blk_destroy(b);
+	test_readonly();
+	test_four_disks();
+	while (nimages)
+		raw_close(&images[--nimages]);
+	pci_host_destroy(&host);
+	fake_vm_destroy(&vm);
+	return tap_finish();
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/* --disk's argument (opts.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "block/opts.h"
+
+static int bad(char *err, size_t errlen, const char *what, const char *item,
+	       size_t len)
+{
+	snprintf(err, errlen, "%s: '%.*s'", what, (int)len, item);
+	return -1;
+}
+
+/* Does the option @item (@len bytes, no comma) start with "@key="? */
+static const char *value_of(const char *item, size_t len, const char *key)
+{
+	size_t k = strlen(key);
+
+	if (len > k && !strncmp(item, key, k) && item[k] == '=')
+		return item + k + 1;
+	return NULL;
+}
+
+int block_opts_parse(const char *arg, struct block_opts *o, char *err,
+		     size_t errlen)
+{
+	const char *p = strchr(arg, ','), *item, *v;
+	size_t len;
+
+	memset(o, 0, sizeof(*o));
+	o->cache = BLOCK_CACHE_WRITEBACK;
+	len = p ? (size_t)(p - arg) : strlen(arg);
+	if (!len)
+		return bad(err, errlen, "no image path", arg, strlen(arg));
+	if (len >= sizeof(o->path))
+		return bad(err, errlen, "image path too long", arg, 40);
+	memcpy(o->path, arg, len);
+
+	while (p) {
+		item = p + 1;
+		p = strchr(item, ',');
+		len = p ? (size_t)(p - item) : strlen(item);
+		if (len == 8 && !strncmp(item, "readonly", 8)) {
+			o->readonly = true;
+		} else if ((v = value_of(item, len, "cache"))) {
+			size_t vl = len - (size_t)(v - item);
+
+			if (vl == 4 && !strncmp(v, "none", 4))
+				o->cache = BLOCK_CACHE_NONE;
+			else if (vl == 9 && !strncmp(v, "writeback", 9))
+				o->cache = BLOCK_CACHE_WRITEBACK;
+			else
+				return bad(err, errlen, "cache is none or writeback, not", v, vl);
+		} else if ((v = value_of(item, len, "serial")) ||
+			   (len == 7 && !strncmp(item, "serial=", 7))) {
+			size_t vl = v ? len - (size_t)(v - item) : 0;
+			size_t i;
+
+			if (vl > BLOCK_SERIAL_MAX)
+				return bad(err, errlen, "serial is at most 20 bytes", v, vl);
+			for (i = 0; i < vl; i++)
+				if (v[i] < 0x21 || v[i] > 0x7e)
+					return bad(err, errlen, "serial is printable ASCII without spaces", v, vl);
+			memcpy(o->serial, v, vl);
+			o->serial[vl] = '\0';
+		} else {
+			return bad(err, errlen, "unknown disk option (readonly, cache=, serial=)",
+				   item, len);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmctl run: create a VM, load an image, wire the console, the power
+ * management device and the control socket, run it until it stops, and
+ * report how it ended. A guest that resets (reboot) is started again.
+ *
+ * Kernels (Linux bzImage or Multiboot) run on the PC that hvx and vmctl
+ * make together: in-kernel local APICs and IOAPIC, ACPI tables (MADT,
+ * FADT, DSDT), COM1, the ACPI PM1 registers. Raw images run on a bare
+ * vCPU without interrupt controllers, and stop at their first HLT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "block/opts.h"
+#include "block/raw.h"
+#include "boot/loader_multiboot.h"
+#include "core/console.h"
+#include "core/control.h"
+#include "core/machine.h"
+#include "core/vm.h"
+#include "hw/serial.h"
+#include "vmctl.h"
+
+#define DEFAULT_APPEND		"console=ttyS0"
+#define DEFAULT_MEM_MIB		16
+#define DEFAULT_KERNEL_MEM_MIB	256
+#define MAX_KERNEL_MEM_MIB	3072	/* see LINUX_MAX_MEM in boot_params.h */
+#define MAX_MODULES		16
+
+struct run_opts {
+	const char *raw, *kernel, *initrd, *append, *name;
+	const char *modules[MAX_MODULES];
+	unsigned int nmodules;
+	struct block_opts disks[VMCTL_MAX_DISKS];
+	unsigned int ndisks;
+	uint64_t load_addr, mem_mib;
+	unsigned int cpus, timeout;
+	bool stats, console, multiboot;
+};
+
+/* What the control socket and the devices' callbacks act on. */
+struct run_ctx {
+	const struct run_opts *o;
+	pthread_mutex_t lock;	/* vm and pm while a VM exists */
+	struct vmctl_vm *vm;
+	struct vmctl_pm *pm;
+	bool quit;		/* stop for good, even if the guest resets */
+	struct vmctl_serial *com1;	/* one for all the boots: the console's */
+	/* Open, and locked, from before the first boot to the end. */
+	struct raw_image images[VMCTL_MAX_DISKS];
+	unsigned int boots;
+	struct timespec start;
+};
+
+static void run_usage(void)
+{
+	printf("usage: vmctl run --kernel KERNEL [--initrd FILE] [--append CMDLINE] [OPTIONS]\n"
+	       "       vmctl run --raw FILE [--load-addr ADDR] [OPTIONS]\n\n"
+	       "Boot a guest and run it until it powers off. Its COM1 is the terminal:\n"
+	       "output to standard output, input from standard input; Ctrl-A x quits,\n"
+	       "Ctrl-A h helps.\n\n"
+	       "  -k, --kernel KERNEL   a 64-bit Linux bzImage (boot protocol 2.12 or later) or\n"
+	       "                        a Multiboot (version 1) kernel; found out from the file\n"
+	       "  -i, --initrd FILE     Linux: the initial ramdisk\n"
+	       "  -M, --module FILE     Multiboot: a module (repeat for more, at most 16)\n"
+	       "  -A, --append CMDLINE  the kernel command line (default \"" DEFAULT_APPEND "\")\n"
+	       "  -c, --cpus N          vCPUs (default 1, at most 64; kernels only)\n"
+	       "  -r, --raw FILE        a flat binary, entered in real mode at its load address\n"
+	       "                        on one vCPU without interrupt controllers\n"
+	       "  -a, --load-addr ADDR  where to load it (default 0x7c00)\n"
+	       "  -m, --memory MIB      guest memory in MiB (default 16, or 256 for a kernel;\n"
+	       "                        at most 3072 for a kernel)\n"
+	       "  -d, --disk PATH[,readonly][,cache=none|writeback][,serial=S]\n"
+	       "                        a raw disk image as a virtio-blk disk (kernels only;\n"
+	       "                        repeat for more, at most 8: vda, vdb, ...). The image\n"
+	       "                        is locked while the VM runs; cache=writeback (the\n"
+	       "                        default) uses the host's page cache, cache=none\n"
+	       "                        does not; serial: at most 20 bytes\n"
+	       "  -n, --name NAME       the name for vmctl list/info/stop (default vmPID);\n"
+	       "                        letters, digits, '.', '_', '-', at most 32\n"
+	       "      --no-console      do not read standard input\n"
+	       "  -t, --timeout SECONDS stop the guest after SECONDS (0: never, the default)\n"
+	       "  -s, --stats           print each vCPU's exit statistics at the end\n"
+	       "  -h, --help            show this help\n\n"
+	       "Exit status: 0 the guest powered off or halted (or Ctrl-A x), 1 it\n"
+	       "triple-faulted or hvx reported an error, 2 bad command line, 3 /dev/hvx\n"
+	       "not usable, 4 the --timeout expired.\n");
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return errno || !*s || *end ? -1 : 0;
+}
+
+static int check_readable(const char *path)
+{
+	if (access(path, R_OK)) {
+		fprintf(stderr, "vmctl run: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 if @path holds a Multiboot header, 0 if not, -1 if unreadable. */
+static int is_multiboot_file(const char *path)
+{
+	uint8_t head[MB_SEARCH_LIMIT];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	return n > 0 && vmctl_is_multiboot(head, n);
+}
+
+/* ---- Callbacks: power management, console, control socket ------------- */
+
+static void ctx_stop(struct run_ctx *ctx, enum vmctl_stop why, bool quit)
+{
+	pthread_mutex_lock(&ctx->lock);
+	if (quit)
+		ctx->quit = true;
+	if (ctx->vm)
+		vmctl_vm_stop(ctx->vm, why);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+static void on_poweroff(void *opaque)
+{
+	struct run_ctx *ctx = opaque;
+
+	vmctl_vm_stop(ctx->vm, VMCTL_STOP_POWEROFF);
+}
+
+static void on_reset(void *opaque)
+{
+	struct run_ctx *ctx = opaque;
+
+	vmctl_vm_stop(ctx->vm, VMCTL_STOP_RESET);
+}
+
+static void on_quit(void *opaque)
+{
+	ctx_stop(opaque, VMCTL_STOP_QUIT, true);
+}
+
+static void ctl_power_button(void *opaque)
+{
+	struct run_ctx *ctx = opaque;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->pm)
+		vmctl_pm_power_button(ctx->pm);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+static void ctl_force_stop(void *opaque)
+{
+	ctx_stop(opaque, VMCTL_STOP_QUIT, true);
+}
+
+static void ctl_info(void *opaque, FILE *out)
+{
+	struct run_ctx *ctx = opaque;
+	const struct run_opts *o = ctx->o;
+	struct timespec now;
+	unsigned int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(out, "state: running\n");
+	fprintf(out, "pid: %d\n", (int)getpid());
+	fprintf(out, "vcpus: %u\n", o->cpus);
+	fprintf(out, "memory_mib: %llu\n", (unsigned long long)o->mem_mib);
+	fprintf(out, "kernel: %s\n", o->raw ? o->raw : o->kernel);
+	if (o->kernel && !o->multiboot)
+		fprintf(out, "initrd: %s\n", o->initrd ? o->initrd : "");
+	if (o->kernel)
+		fprintf(out, "cmdline: %s\n", o->append);
+	for (i = 0; i < o->ndisks; i++)
+		fprintf(out, "disk%u: %s%s\n", i, o->disks[i].path,
+			o->disks[i].readonly ? " (readonly)" : "");
+	fprintf(out, "boots: %u\n", ctx->boots);
+	fprintf(out, "uptime_s: %lld\n",
+		(long long)(now.tv_sec - ctx->start.tv_sec));
+}
+
+static const struct vmctl_control_ops control_ops = {
+	.info = ctl_info,
+	.power_button = ctl_power_button,
+	.force_stop = ctl_force_stop,
+};
+
+/* ---- One boot ----------------------------------------------------------- */
+
+static int load_kernel(struct vmctl_machine *m, const struct run_opts *o)
+{
+	struct vmctl_vm *vm = &m->vm;
+	uint64_t rsdp;
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (vmctl_setup_cpuid(vm, vm->vcpus[i].fd))
+			return -1;
+	if (vmctl_machine_acpi(m, &rsdp))
+		return -1;
+	if (o->multiboot)
+		return vmctl_load_multiboot(vm, o->kernel, o->append,
+					    o->modules, o->nmodules);
+	return vmctl_load_linux(vm, o->kernel, o->initrd, o->append);
+}
+
+static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
+			    int *exit_code)
+{
+	const struct run_opts *o = ctx->o;
+	struct vmctl_machine_config cfg = {
+		.mem_bytes = o->mem_mib << 20, .cpus = o->cpus, .pc = !o->raw,
+		.serial = { ctx->com1 }, .nserial = 1, .ndisks = o->ndisks,
+		.on_poweroff = on_poweroff, .on_reset = on_reset,
+		.opaque = ctx,
+	};
+	struct vmctl_machine m;
+	enum vmctl_stop stop;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < o->ndisks; i++) {
+		cfg.disk[i] = &o->disks[i];
+		cfg.image[i] = &ctx->images[i];
+	}
+	if (vmctl_machine_create(&m, &cfg)) {
+		*exit_code = access("/dev/hvx", F_OK) ? VMCTL_NO_HVX : VMCTL_ERR;
+		return VMCTL_STOP_ERROR;
+	}
+	if (o->raw)
+		err = vmctl_load_raw(&m.vm, o->raw, o->load_addr);
+	else
+		err = load_kernel(&m, o);
+	if (err) {
+		vmctl_machine_destroy(&m);
+		*exit_code = VMCTL_ERR;
+		return VMCTL_STOP_ERROR;
+	}
+
+	pthread_mutex_lock(&ctx->lock);
+	ctx->vm = &m.vm;
+	ctx->pm = o->raw ? NULL : &m.pm;
+	ctx->boots++;
+	pthread_mutex_unlock(&ctx->lock);
+
+	stop = ctx->quit ? VMCTL_STOP_QUIT : vmctl_vm_run(&m.vm, timeout);
+
+	pthread_mutex_lock(&ctx->lock);
+	ctx->vm = NULL;
+	ctx->pm = NULL;
+	pthread_mutex_unlock(&ctx->lock);
+	if (o->stats)
+		vmctl_vm_print_stats(&m.vm, stderr);
+	vmctl_machine_destroy(&m);
+	*exit_code = VMCTL_OK;
+	return stop;
+}
+
+static int run_vm(const struct run_opts *o)
+{
+	struct run_ctx ctx = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct timespec now;
+	enum vmctl_stop stop;
+	unsigned int left = o->timeout, i, opened;
+	int code;
+
+	clock_gettime(CLOCK_MONOTONIC, &ctx.start);
+	/* A missing, unreadable or locked image: refused before anything runs. */
+	for (opened = 0; opened < o->ndisks; opened++)
+		if (raw_open(&ctx.images[opened], o->disks[opened].path,
+			     o->disks[opened].readonly, o->disks[opened].cache))
+			goto err_images;
+	ctx.com1 = vmctl_serial_create("com1", VMCTL_COM1_BASE, VMCTL_COM1_IRQ,
+				       STDOUT_FILENO);
+	if (!ctx.com1)
+		goto err_images;
+	if (vmctl_control_start(o->name, &control_ops, &ctx))
+		goto err_serial;
+	if (o->console &&
+	    vmctl_console_start(STDIN_FILENO, ctx.com1, on_quit, &ctx))
+		goto err_control;
+	for (;;) {
+		stop = boot(&ctx, left, &code);
+		if (stop != VMCTL_STOP_RESET || ctx.quit)
+			break;
+		if (o->timeout) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - ctx.start.tv_sec >= o->timeout) {
+				stop = VMCTL_STOP_TIMEOUT;
+				break;
+			}
+			left = o->timeout - (now.tv_sec - ctx.start.tv_sec);
+		}
+		fprintf(stderr, "vmctl: the guest reset; booting it again\n");
+	}
+	vmctl_console_stop();
+	vmctl_control_stop();
+	for (i = 0; i < o->ndisks; i++)
+		raw_close(&ctx.images[i]);
+	/*
+	 * COM1 stays: the console thread, detached and on its way out, may
+	 * still call vmctl_serial_input() on it (which returns at once now
+	 * that it is detached), and the process ends after this.
+	 */
+
+	switch (stop) {
+	case VMCTL_STOP_HALT:
+	case VMCTL_STOP_POWEROFF:
+	case VMCTL_STOP_QUIT:
+		return VMCTL_OK;
+	case VMCTL_STOP_SHUTDOWN:
+		fprintf(stderr, "vmctl: the guest triple-faulted (shutdown)\n");
+		return VMCTL_ERR;
+	case VMCTL_STOP_TIMEOUT:
+		fprintf(stderr, "vmctl: stopped after %u s\n", o->timeout);
+		return VMCTL_TIMEOUT;
+	case VMCTL_STOP_SIGNAL:
+		fprintf(stderr, "vmctl: stopped by a signal\n");
+		return VMCTL_ERR;
+	default:
+		return code == VMCTL_OK ? VMCTL_ERR : code;
+	}
+
+err_control:
+	vmctl_control_stop();
+err_serial:
+	vmctl_serial_free(ctx.com1);
+err_images:
+	while (opened)
+		raw_close(&ctx.images[--opened]);
+	return VMCTL_ERR;
+}
+
+/* ---- Command line ------------------------------------------------------- */
+
+/*
+ * Guest memory is pinned as the guest touches it: a VM larger than the
+ * host's RAM would fail in the middle of its run, so refuse it up front.
+ */
+static bool enough_memory(uint64_t mem_mib)
+{
+	struct sysinfo si;
+	uint64_t total_mib;
+
+	if (sysinfo(&si))
+		return true;
+	total_mib = (uint64_t)si.totalram * si.mem_unit >> 20;
+	if (mem_mib < total_mib)
+		return true;
+	fprintf(stderr, "vmctl run: not enough memory: the guest wants %llu MiB, this host has %llu MiB in all; lower --memory\n",
+		(unsigned long long)mem_mib, (unsigned long long)total_mib);
+	return false;
+}
+
+static int check_opts(struct run_opts *o, bool addr_set)
+{
+	static char default_name[VMCTL_NAME_MAX + 1];
+
+	if (o->raw && o->kernel) {
+		fprintf(stderr, "vmctl run: --raw and --kernel exclude each other\n");
+		return -1;
+	}
+	if (!o->raw && !o->kernel) {
+		fprintf(stderr, "vmctl run: say what to run: --kernel KERNEL or --raw FILE\n");
+		return -1;
+	}
+	if (o->raw && (o->initrd || o->append || o->nmodules || o->ndisks)) {
+		fprintf(stderr, "vmctl run: --initrd, --module, --append and --disk go with --kernel\n");
+		return -1;
+	}
+	if (o->kernel && addr_set) {
+		fprintf(stderr, "vmctl run: --load-addr goes with --raw\n");
+		return -1;
+	}
+	if (o->raw && o->cpus > 1) {
+		fprintf(stderr, "vmctl run: a raw image runs on one vCPU; --cpus goes with --kernel\n");
+		return -1;
+	}
+	if (!o->mem_mib)
+		o->mem_mib = o->kernel ? DEFAULT_KERNEL_MEM_MIB : DEFAULT_MEM_MIB;
+	if (o->kernel && o->mem_mib > MAX_KERNEL_MEM_MIB) {
+		fprintf(stderr, "vmctl run: at most %d MiB for a kernel for now (3-4 GiB is kept for MMIO, RAM above 4 GiB is not supported yet)\n",
+			MAX_KERNEL_MEM_MIB);
+		return -1;
+	}
+	if (!enough_memory(o->mem_mib))
+		return -1;
+	if (!o->append)
+		o->append = DEFAULT_APPEND;
+	if (!o->name) {
+		snprintf(default_name, sizeof(default_name), "vm%d",
+			 (int)getpid());
+		o->name = default_name;
+	}
+	if (!vmctl_control_name_valid(o->name)) {
+		fprintf(stderr, "vmctl run: bad name '%s': use letters, digits, '.', '_' and '-', at most %d\n",
+			o->name, VMCTL_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int run_run(int argc, char **argv)
+{
+	enum { OPT_NO_CONSOLE = 256 };
+	static const struct option opts[] = {
+		{ "raw", required_argument, NULL, 'r' },
+		{ "load-addr", required_argument, NULL, 'a' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "module", required_argument, NULL, 'M' },
+		{ "append", required_argument, NULL, 'A' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "no-console", no_argument, NULL, OPT_NO_CONSOLE },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct run_opts o = { .load_addr = 0x7c00, .cpus = 1, .console = true };
+	char err[128];
+	uint64_t val;
+	bool addr_set = false;
+	unsigned int i;
+	int opt, mb;
+
+	while ((opt = getopt_long(argc, argv, "r:a:k:i:M:A:c:m:d:n:t:sh", opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			o.raw = optarg;
+			break;
+		case 'a':
+			if (parse_u64(optarg, &o.load_addr)) {
+				fprintf(stderr, "vmctl run: bad address '%s'\n", optarg);
+				return VMCTL_USAGE;
+			}
+			addr_set = true;
+			break;
+		case 'k':
+			o.kernel = optarg;
+			break;
+		case 'i':
+			o.initrd = optarg;
+			break;
+		case 'M':
+			if (o.nmodules == MAX_MODULES) {
+				fprintf(stderr, "vmctl run: at most %d modules\n",
+					MAX_MODULES);
+				return VMCTL_USAGE;
+			}
+			o.modules[o.nmodules++] = optarg;
+			break;
+		case 'A':
+			o.append = optarg;
+			break;
+		case 'c':
+			if (parse_u64(optarg, &val) || val < 1 ||
+			    val > HVX_MAX_VCPUS) {
+				fprintf(stderr, "vmctl run: bad vCPU count '%s' (1-%d)\n",
+					optarg, HVX_MAX_VCPUS);
+				return VMCTL_USAGE;
+			}
+			o.cpus = val;
+			break;
+		case 'm':
+			if (parse_u64(optarg, &o.mem_mib) || o.mem_mib < 1 ||
+			    o.mem_mib > (1 << 20)) {
+				fprintf(stderr, "vmctl run: bad memory size '%s' (MiB)\n",
+					optarg);
+				return VMCTL_USAGE;
+			}
+			break;
+		case 'd':
+			if (o.ndisks == VMCTL_MAX_DISKS) {
+				fprintf(stderr, "vmctl run: at most %d disks\n",
+					VMCTL_MAX_DISKS);
+				return VMCTL_USAGE;
+			}
+			if (block_opts_parse(optarg, &o.disks[o.ndisks], err,
+					     sizeof(err))) {
+				fprintf(stderr, "vmctl run: --disk %s: %s\n",
+					optarg, err);
+				return VMCTL_USAGE;
+			}
+			o.ndisks++;
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case OPT_NO_CONSOLE:
+			o.console = false;
+			break;
+		case 't':
+			if (parse_u64(optarg, &val) || val > 0x7fffffff) {
+				fprintf(stderr, "vmctl run: bad timeout '%s' (seconds)\n",
+					optarg);
+				return VMCTL_USAGE;
+			}
+			o.timeout = val;
+			break;
+		case 's':
+			o.stats = true;
+			break;
+		case 'h':
+			run_usage();
+			return VMCTL_OK;
+		default:
+			run_usage();
+			return VMCTL_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "vmctl run: unexpected argument '%s'\n",
+			argv[optind]);
+		return VMCTL_USAGE;
+	}
+	if (check_opts(&o, addr_set))
+		return VMCTL_USAGE;
+	if (check_readable(o.raw ? o.raw : o.kernel) ||
+	    (o.initrd && check_readable(o.initrd)))
+		return VMCTL_ERR;
+	for (i = 0; i < o.nmodules; i++)
+		if (check_readable(o.modules[i]))
+			return VMCTL_ERR;
+	if (o.kernel) {
+		mb = is_multiboot_file(o.kernel);
+		if (mb < 0) {
+			fprintf(stderr, "vmctl run: %s: %s\n", o.kernel,
+				strerror(errno));
+			return VMCTL_ERR;
+		}
+		o.multiboot = mb;
+		if (o.multiboot && o.initrd) {
+			fprintf(stderr, "vmctl run: %s is a Multiboot kernel: give --module, not --initrd\n",
+				o.kernel);
+			return VMCTL_USAGE;
+		}
+		if (!o.multiboot && o.nmodules) {
+			fprintf(stderr, "vmctl run: --module goes with a Multiboot kernel\n");
+			return VMCTL_USAGE;
+		}
+	}
+	return run_vm(&o);
+}
+
+const struct vmctl_cmd vmctl_cmd_run = {
+	.name = "run",
+	.summary = "boot a guest and run it until it stops",
+	.run = run_run,
+	.usage = run_usage,
+};

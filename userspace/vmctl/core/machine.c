@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The machine (machine.h). Creation order, and why:
+ *   1. the VM: memory, vCPUs, the irqchip, the empty bus maps;
+ *   2. the ports of absent legacy hardware, which claim nothing else;
+ *   3. the serial ports, so that anything after can already be seen;
+ *   4. the ACPI PM registers (the guest's way out: poweroff, reset);
+ *   5. the PCI host bridge, then the devices on it in slot order: the
+ *      disks, in command-line order (so the first --disk is vda).
+ * Destruction runs the list backwards, after the vCPUs stopped, so that
+ * no device is gone while an access might still reach it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "acpi/acpi.h"
+#include "acpi/aml.h"
+#include "core/machine.h"
+#include "hw/legacy.h"
+#include "hw/serial.h"
+#include "virtio/blk.h"
+
+int vmctl_machine_create(struct vmctl_machine *m,
+			 const struct vmctl_machine_config *cfg)
+{
+	unsigned int i;
+
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	if (vmctl_vm_create(&m->vm, cfg->mem_bytes, cfg->cpus, cfg->pc))
+		return -1;
+	m->vm_on = true;
+	if (cfg->pc && vmctl_legacy_attach(&m->vm))
+		goto fail;
+	for (i = 0; i < cfg->nserial; i++) {
+		if (vmctl_serial_attach(cfg->serial[i], &m->vm))
+			goto fail;
+		m->nserial++;
+	}
+	if (!cfg->pc)
+		return 0;
+	if (vmctl_pm_attach(&m->vm, &m->pm, cfg->on_poweroff, cfg->on_reset,
+			    cfg->opaque))
+		goto fail;
+	m->pm_on = true;
+	if (pci_host_init(&m->pci, &m->vm))
+		goto fail;
+	m->pci_on = true;
+	for (i = 0; i < cfg->ndisks; i++) {
+		m->disk[i] = virtio_blk_create(&m->vm, &m->pci, cfg->disk[i],
+					       cfg->image[i]);
+		if (!m->disk[i])
+			goto fail;
+		m->ndisks++;
+	}
+	return 0;
+fail:
+	vmctl_machine_destroy(m);
+	return -1;
+}
+
+int vmctl_machine_acpi(struct vmctl_machine *m, uint64_t *rsdp_gpa)
+{
+	struct vmctl_acpi_config acpi = { .ncpus = m->cfg->cpus };
+	struct aml aml;
+	unsigned int i;
+	int ret = -1;
+
+	aml_init(&aml);
+	vmctl_pm_dsdt(&aml);
+	for (i = 0; i < m->nserial; i++)
+		vmctl_serial_dsdt(m->cfg->serial[i], &aml, i + 1);
+	if (m->pci_on) {
+		pci_host_dsdt(&m->pci, &aml);
+		acpi.ecam_base = PCI_ECAM_BASE;
+		acpi.ecam_last_bus = 0;
+	}
+	if (!aml_finish(&aml, &acpi.dsdt, &acpi.dsdt_len))
+		ret = vmctl_acpi_build(m->vm.mem, m->vm.mem_size, &acpi,
+				       rsdp_gpa);
+	aml_free(&aml);
+	return ret;
+}
+
+void vmctl_machine_destroy(struct vmctl_machine *m)
+{
+	while (m->ndisks)
+		virtio_blk_destroy(m->disk[--m->ndisks]);
+	if (m->pci_on)
+		pci_host_destroy(&m->pci);
+	if (m->pm_on)
+		vmctl_pm_destroy(&m->pm);
+	while (m->nserial)
+		vmctl_serial_detach(m->cfg->serial[--m->nserial]);
+	if (m->vm_on)
+		vmctl_vm_destroy(&m->vm);
+	m->pci_on = m->pm_on = m->vm_on = false;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The PC that vmctl builds around a VM: the one place that decides which
+ * devices a guest gets, in which order they are created, and the reverse
+ * order in which they go. Devices say what they are in the DSDT
+ * themselves; the machine only collects it.
+ *
+ * A kernel's machine: in-kernel LAPICs and IOAPIC, the absent 8259s' mask
+ * ports, the serial ports, the ACPI PM registers, a PCI host bridge and
+ * the disks on it, and the ACPI tables describing them. A raw image's: one
+ * vCPU, no interrupt controllers, the serial ports only.
+ */
+#ifndef VMCTL_MACHINE_H
+#define VMCTL_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/vm.h"
+#include "hw/pm.h"
+#include "pci/pci.h"
+
+struct vmctl_serial;
+struct virtio_blk;
+struct block_opts;
+struct raw_image;
+
+#define VMCTL_MAX_SERIALS	4
+#define VMCTL_MAX_DISKS		8
+
+struct vmctl_machine_config {
+	uint64_t mem_bytes;
+	unsigned int cpus;
+	bool pc;			/* the kernel's machine, not a raw image's */
+	/* Serial ports to attach (they outlive the machine: see serial.h). */
+	struct vmctl_serial *serial[VMCTL_MAX_SERIALS];
+	unsigned int nserial;
+	/*
+	 * Disks, virtio-blk on PCI, in this order (vda, vdb, ...): each its
+	 * options and its image, opened by the caller (it outlives reboots).
+	 */
+	const struct block_opts *disk[VMCTL_MAX_DISKS];
+	struct raw_image *image[VMCTL_MAX_DISKS];
+	unsigned int ndisks;
+	/* The guest powered off or asked for a reset (hw/pm.h). */
+	void (*on_poweroff)(void *opaque);
+	void (*on_reset)(void *opaque);
+	void *opaque;
+};
+
+struct vmctl_machine {
+	const struct vmctl_machine_config *cfg;
+	struct vmctl_vm vm;
+	struct vmctl_pm pm;
+	struct pci_host pci;
+	struct virtio_blk *disk[VMCTL_MAX_DISKS];
+	/* How far creation got: destroy undoes exactly that. */
+	unsigned int nserial, ndisks;
+	bool vm_on, pm_on, pci_on;
+};
+
+/* Create the VM and its devices. 0, or -1 with a message (nothing left). */
+int vmctl_machine_create(struct vmctl_machine *m,
+			 const struct vmctl_machine_config *cfg);
+/*
+ * Write the ACPI tables (the DSDT from every device) into guest memory;
+ * the RSDP's address in *@rsdp_gpa. 0 or -1 with a message.
+ */
+int vmctl_machine_acpi(struct vmctl_machine *m, uint64_t *rsdp_gpa);
+/* After the vCPUs stopped: the devices in reverse order, then the VM. */
+void vmctl_machine_destroy(struct vmctl_machine *m);
+
+#endif /* VMCTL_MACHINE_H */
