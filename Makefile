@@ -143,7 +143,8 @@ $(BUILD)/guests/virtio_hostile.elf: tests/guests/virtio_hostile.c \
 	ld -m elf_i386 -T tests/guests/virtio_hostile.ld -o $@ \
 		$(BUILD)/guests/virtio_hostile_entry.o $(BUILD)/guests/virtio_hostile.o
 # The initrd of the Linux guest that vmctl boots in the testbed.
-$(BUILD)/guests/linux-initrd.gz: tests/guests/linux/init tests/testbed/mkguestinitrd.sh
+$(BUILD)/guests/linux-initrd.gz: tests/guests/linux/init tests/guests/linux/disktool.sh \
+		tests/testbed/mkguestinitrd.sh tests/testbed/common.sh
 	@mkdir -p $(BUILD)/guests
 	tests/testbed/mkguestinitrd.sh $@
 $(BUILD)/guests/multiboot_hello.elf: tests/guests/multiboot_hello.S tests/guests/multiboot_hello.ld

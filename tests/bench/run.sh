@@ -64,8 +64,9 @@ tr -d '\r' <"$dir/console.log" | awk '
 			printf "\n%-26s %12s %12s %10s\n", "disk: fio in the guest", "hvx", "QEMU+KVM", "hvx/KVM"
 			for (i = 0; i < dn; i++) {
 				k = dorder[i]
-				printf "%-26s %12.1f %12.1f %10.2f\n", k, disk["hvx", k], disk["qemu-kvm", k],
-				       disk["qemu-kvm", k] ? disk["hvx", k] / disk["qemu-kvm", k] : 0
+				# No ratio where one side has no figure (a guest that did not run fio).
+				r = disk["hvx", k] && disk["qemu-kvm", k] ? sprintf("%.2f", disk["hvx", k] / disk["qemu-kvm", k]) : "-"
+				printf "%-26s %12.1f %12.1f %10s\n", k, disk["hvx", k], disk["qemu-kvm", k], r
 			}
 			printf "(virtio-blk over PCI, cache=none on an ext4 in a RAM disk; higher is better)\n"
 		}

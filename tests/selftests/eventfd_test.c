@@ -402,16 +402,6 @@ static uint64_t exits_to_user(struct hvx_vcpu *vcpu)
 	return st.exits_to_user;
 }
 
-static void expect_sync(struct hvx_vcpu *vcpu, uint64_t stage, struct ucall *uc)
-{
-	uint64_t cmd = vcpu_run_ucall(vcpu, uc);
-
-	TEST_ASSERT(cmd == UCALL_SYNC && uc->args[0] == stage,
-		    "expected sync %llu, got %s %llu",
-		    (unsigned long long)stage, ucall_cmd_str(cmd),
-		    (unsigned long long)uc->args[0]);
-}
-
 static void run_to_done(struct hvx_vcpu *vcpu)
 {
 	struct ucall uc;
@@ -594,41 +584,48 @@ TEST_F(efd, msi_bad_arguments)
 
 #define WRITES			100
 
-TEST_F(efd, ioeventfd_mmio_no_exit)
+/*
+ * A guest that makes WRITES writes (@guest) matching one ioeventfd at
+ * @addr: the eventfd counts each, and the final ucall is the only exit to
+ * user space.
+ */
+static void writes_signal_without_exits(struct hvx_vm *vm, uint64_t addr,
+					uint32_t len, uint32_t flags,
+					void *guest)
 {
 	struct hvx_vcpu *vcpu;
+	uint64_t n;
 	int fd;
 
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	fd = new_eventfd();
+	TEST_ASSERT(!ioeventfd(vm, addr, len, fd, flags, 0),
+		    "HVX_IOEVENTFD: %s", strerror(errno));
+	vcpu_setup_long_mode(vcpu, guest, WRITES);
+	run_to_done(vcpu);
+	TEST_ASSERT(exits_to_user(vcpu) == 1, "%llu exits to user space",
+		    (unsigned long long)exits_to_user(vcpu));
+	n = eventfd_take(fd);
+	TEST_ASSERT(n == WRITES, "the eventfd counted %llu of %d writes",
+		    (unsigned long long)n, WRITES);
+	close(fd);
+}
+
+TEST_F(efd, ioeventfd_mmio_no_exit)
+{
 	NEED_HVX();
 	self->vm = vm_create(HVX_VM_DEFAULT_MEM);
-	vm_load_self(self->vm);
-	vcpu = vcpu_add(self->vm, 0);
-	fd = new_eventfd();
-	ASSERT_EQ(0, ioeventfd(self->vm, MMIO_GPA, 4, fd, HVX_IOEVENTFD_MMIO, 0));
-	vcpu_setup_long_mode(vcpu, guest_mmio_writes, WRITES);
-	run_to_done(vcpu);
-	/* The ucall was the only way out. */
-	EXPECT_EQ(1, exits_to_user(vcpu));
-	EXPECT_EQ(WRITES, eventfd_take(fd));
-	close(fd);
+	writes_signal_without_exits(self->vm, MMIO_GPA, 4, HVX_IOEVENTFD_MMIO,
+				    guest_mmio_writes);
 }
 
 TEST_F(efd, ioeventfd_pio_no_exit)
 {
-	struct hvx_vcpu *vcpu;
-	int fd;
-
 	NEED_HVX();
 	self->vm = vm_create(HVX_VM_DEFAULT_MEM);
-	vm_load_self(self->vm);
-	vcpu = vcpu_add(self->vm, 0);
-	fd = new_eventfd();
-	ASSERT_EQ(0, ioeventfd(self->vm, PIO_PORT, 2, fd, HVX_IOEVENTFD_PIO, 0));
-	vcpu_setup_long_mode(vcpu, guest_pio_writes, WRITES);
-	run_to_done(vcpu);
-	EXPECT_EQ(1, exits_to_user(vcpu));
-	EXPECT_EQ(WRITES, eventfd_take(fd));
-	close(fd);
+	writes_signal_without_exits(self->vm, PIO_PORT, 2, HVX_IOEVENTFD_PIO,
+				    guest_pio_writes);
 }
 
 TEST_F(efd, ioeventfd_datamatch_and_width)

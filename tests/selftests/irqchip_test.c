@@ -425,16 +425,6 @@ static void run_to_done(struct hvx_vcpu *vcpu)
 		    "guest: %s", ucall_cmd_str(uc.cmd));
 }
 
-static void expect_sync(struct hvx_vcpu *vcpu, uint64_t stage, struct ucall *uc)
-{
-	uint64_t cmd = vcpu_run_ucall(vcpu, uc);
-
-	TEST_ASSERT(cmd == UCALL_SYNC && uc->args[0] == stage,
-		    "expected sync %llu, got %s %llu",
-		    (unsigned long long)stage, ucall_cmd_str(cmd),
-		    (unsigned long long)uc->args[0]);
-}
-
 TEST(api)
 {
 	struct hvx_capability cap = { .cap = HVX_CAP_IRQCHIP };

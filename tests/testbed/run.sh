@@ -147,7 +147,8 @@ trap 'exit 130' INT TERM
 tail -n +1 -f --pid="$bochs_pid" serial.log | sed -u 's/\r$//' &
 stream_pid=$!
 
-marker() { tr -d '\r' <serial.log | grep -m1 -E "^HVX-TESTBED: $1" || true; }
+# grep -m1 stops at the first match: tr's broken pipe then is no news.
+marker() { tr -d '\r' <serial.log 2>/dev/null | grep -m1 -E "^HVX-TESTBED: $1" || true; }
 
 init_at='' suite_at='' done_at='' timed_out=''
 while kill -0 "$bochs_pid" 2>/dev/null; do

@@ -4,7 +4,7 @@
 # the real bus maps; the VM's interrupt ioctls replaced by recorders.
 VMCTL_TESTS += pci_test
 
-PCI_SRCS := pci_test.c tap.c $(VMCTL)/pci/pci.c $(VMCTL)/pci/msix.c \
+PCI_SRCS := pci_test.c tap.c $(VMCTL)/pci/pci.c $(VMCTL)/pci/msix.c $(VMCTL)/pci/msi.c \
 	    $(VMCTL)/core/bus.c $(VMCTL)/acpi/aml.c
 PCI_HDRS := unit.h $(VMCTL)/pci/pci.h $(VMCTL)/pci/msix.h \
 	    $(VMCTL)/core/bus.h $(VMCTL)/core/vm.h $(TOP)/uapi/linux/hvx.h

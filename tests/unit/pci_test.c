@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/vm.h"
+#include "pci/msi.h"
 #include "pci/msix.h"
 #include "pci/pci.h"
 #include "unit.h"
@@ -44,6 +45,7 @@ int vmctl_vm_signal_msi(struct vmctl_vm *vm, uint64_t addr, uint32_t data)
 struct testdev {
 	struct pci_dev pci;
 	struct pci_msix msix;
+	struct pci_msi msi;
 	uint64_t last_off;
 	uint32_t last_val;
 	unsigned int writes, moves;
@@ -379,6 +381,78 @@ static void bus_test(void)
 	case_end(&tc, "bus: adjacent ranges fit, overlaps refused, lookups, unclaimed accesses counted");
 }
 
+static void msi_test(void)
+{
+	struct pci_host h;
+	struct testdev t;
+	struct tcase tc;
+	unsigned int cap;
+	uint16_t ctrl;
+
+	case_begin(&tc);
+	memset(&vm, 0, sizeof(vm));
+	vm.fd = -1;
+	vmctl_bus_init(&vm.pio, "port");
+	vmctl_bus_init(&vm.mmio, "MMIO");
+	msis = 0;
+	memset(&t, 0, sizeof(t));
+	pci_host_init(&h, &vm);
+	pci_dev_init(&t.pci, "msidev", NULL, 0x1af4, 0x1042, 0x018000, 1,
+		     0x1af4, 2);
+	check(&tc, !pci_msi_init(&t.pci, &t.msi, 4), "pci_msi_init");
+	pci_host_add(&h, &t.pci);
+	cap = cf8_read(1, PCI_CAPABILITY_LIST, 1);
+	ctrl = cf8_read(1, cap + 2, 2);
+	check(&tc, cf8_read(1, cap, 1) == PCI_CAP_ID_MSI &&
+	      ((ctrl >> 1) & 7) == 2 && (ctrl & 0x80) && (ctrl & 0x100),
+	      "capability %#x control %#x (4 vectors, 64-bit, maskable)",
+	      cf8_read(1, cap, 1), ctrl);
+	/* Read-only bits stay; the address is dword aligned. */
+	cf8_write(1, cap + 2, 0xfffe, 2);
+	check(&tc, cf8_read(1, cap + 2, 2) == (ctrl | 0x70),
+	      "control after writing 0xfffe: %#x", cf8_read(1, cap + 2, 2));
+	cf8_write(1, cap + 4, 0xfee02003, 4);
+	check(&tc, cf8_read(1, cap + 4, 4) == 0xfee02000, "address %#x",
+	      cf8_read(1, cap + 4, 4));
+	cf8_write(1, cap + 12, 0x4060, 2);
+	/* Off: nothing is sent, and INTx still works. */
+	pci_msi_notify(&t.pci, 0);
+	pci_dev_set_intx(&t.pci, true);
+	check(&tc, msis == 0 && line[17] == 0, "MSI off: %u sent, INTx %d",
+	      msis, line[17]);
+	pci_dev_set_intx(&t.pci, false);
+	/* Enable with 4 vectors (MME 2): vector 2 sends data | 2. */
+	cf8_write(1, cap + 2, 0x0021, 2);
+	check(&tc, pci_msi_enabled(&t.pci), "MSI not enabled");
+	pci_msi_notify(&t.pci, 2);
+	check(&tc, msis == 1 && msi_addr == 0xfee02000 && msi_data == 0x4062,
+	      "vector 2: %u sent, %#llx %#x", msis,
+	      (unsigned long long)msi_addr, msi_data);
+	pci_msi_notify(&t.pci, 4);
+	check(&tc, msis == 1, "vector 4 of 4 sent");
+	/* Masked: pending, then sent on unmask. */
+	cf8_write(1, cap + 16, 0x2, 4);
+	pci_msi_notify(&t.pci, 1);
+	check(&tc, msis == 1 && cf8_read(1, cap + 20, 4) == 0x2,
+	      "masked vector: %u sent, pending %#x", msis,
+	      cf8_read(1, cap + 20, 4));
+	cf8_write(1, cap + 20, 0, 4);
+	check(&tc, cf8_read(1, cap + 20, 4) == 0x2, "pending bits writable");
+	cf8_write(1, cap + 16, 0, 4);
+	check(&tc, msis == 2 && msi_data == 0x4061 &&
+	      cf8_read(1, cap + 20, 4) == 0, "unmask: %u sent, data %#x", msis,
+	      msi_data);
+	/* With MSI on, INTx is off. */
+	pci_dev_set_intx(&t.pci, true);
+	check(&tc, line[17] == 1, "INTx asserted under MSI");
+	pci_dev_set_intx(&t.pci, false);
+	pci_dev_destroy(&t.pci);
+	pci_host_destroy(&h);
+	vmctl_bus_destroy(&vm.pio);
+	vmctl_bus_destroy(&vm.mmio);
+	case_end(&tc, "pci: MSI capability: read-only bits, multiple messages, masking and pending bits, INTx off");
+}
+
 int main(void)
 {
 	bus_test();
@@ -386,5 +460,6 @@ int main(void)
 	bar_test();
 	intx_test();
 	msix_test();
+	msi_test();
 	return tap_finish();
 }

@@ -17,7 +17,7 @@ BLK_TEST_SRCS := virtio_blk_test.c tap.c $(VIRTIO_FAKE) \
 		 $(VMCTL)/virtio/virtqueue.c $(VMCTL)/virtio/virtio.c \
 		 $(VMCTL)/virtio/pci.c $(VMCTL)/virtio/blk.c \
 		 $(VMCTL)/block/raw.c $(VMCTL)/block/opts.c \
-		 $(VMCTL)/pci/pci.c $(VMCTL)/pci/msix.c $(VMCTL)/acpi/aml.c
+		 $(VMCTL)/pci/pci.c $(VMCTL)/pci/msix.c $(VMCTL)/pci/msi.c $(VMCTL)/acpi/aml.c
 BLOCK_TEST_SRCS := block_test.c tap.c $(VMCTL)/block/raw.c $(VMCTL)/block/opts.c
 
 $(O)/virtio_queue_test: $(VQ_TEST_SRCS) $(VIRTIO_HDRS)

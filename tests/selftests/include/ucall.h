@@ -177,4 +177,10 @@ uint64_t vcpu_run_ucall_at(struct hvx_vcpu *vcpu, struct ucall *uc,
 #define vcpu_run_ucall(vcpu, uc)					\
 	vcpu_run_ucall_at(vcpu, uc, __FILE__, __LINE__)
 
+/* Run until the next ucall, which must be GUEST_SYNC(@stage). */
+void expect_sync_at(struct hvx_vcpu *vcpu, uint64_t stage, struct ucall *uc,
+		    const char *file, int line);
+#define expect_sync(vcpu, stage, uc)					\
+	expect_sync_at(vcpu, stage, uc, __FILE__, __LINE__)
+
 #endif /* HVX_UCALL_H */

@@ -221,3 +221,14 @@ uint64_t vcpu_run_ucall_at(struct hvx_vcpu *vcpu, struct ucall *uc,
 	assert_ucall_ok_at(vcpu, uc, file, line);
 	return uc->cmd;
 }
+
+void expect_sync_at(struct hvx_vcpu *vcpu, uint64_t stage, struct ucall *uc,
+		    const char *file, int line)
+{
+	uint64_t cmd = vcpu_run_ucall_at(vcpu, uc, file, line);
+
+	TEST_ASSERT(cmd == UCALL_SYNC && uc->args[0] == stage,
+		    "%s:%d: expected sync %llu, got %s %llu", file, line,
+		    (unsigned long long)stage, ucall_cmd_str(cmd),
+		    (unsigned long long)uc->args[0]);
+}

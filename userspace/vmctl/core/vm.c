@@ -243,8 +243,11 @@ static enum vmctl_stop handle_exit(struct vmctl_vcpu *c)
 		handle_pio(c->vm, run);
 		return VMCTL_STOP_NONE;
 	case HVX_EXIT_MMIO:
-		if (run->mmio.len > sizeof(run->mmio.data))
+		if (run->mmio.len > sizeof(run->mmio.data)) {
+			fprintf(stderr, "vmctl: vCPU %u: MMIO exit of %u bytes\n",
+				c->id, run->mmio.len);
 			return VMCTL_STOP_ERROR;
+		}
 		vmctl_bus_access(&c->vm->mmio, run->mmio.phys_addr,
 				 run->mmio.is_write, run->mmio.data,
 				 run->mmio.len);

@@ -21,6 +21,7 @@
 
 #include "acpi/aml.h"
 #include "core/vm.h"
+#include "pci/msi.h"
 #include "pci/msix.h"
 #include "pci/pci.h"
 
@@ -145,6 +146,7 @@ static void intx_update(struct pci_dev *d)
 {
 	struct pci_host *h = d->host;
 	bool on = d->intx_level && !pci_msix_enabled(d) &&
+		  !pci_msi_enabled_locked(d) &&
 		  !(get16(d->cfg + PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
 	unsigned int i = d->gsi - PCI_INTX_GSI_BASE;
 
@@ -262,6 +264,8 @@ static void cfg_write(struct pci_dev *d, unsigned int off, uint32_t val,
 		bars_update(d);
 	if (d->msix && overlaps(off, len, d->msix->cap, d->msix->cap + 12))
 		pci_msix_config_written(d);
+	if (d->msi && overlaps(off, len, d->msi->cap, d->msi->cap + 24))
+		pci_msi_config_written(d);
 	intx_update(d);
 	if (d->ops && d->ops->config_written)
 		d->ops->config_written(d, off, len);

@@ -5,7 +5,7 @@
  * through ECAM (the ACPI MCFG table), and the devices on it. A device is a
  * struct pci_dev embedded in the device's own state: a type-0 header, up
  * to six 32-bit BARs, a capability list, INTx on a GSI of the IOAPIC and,
- * optionally, MSI-X (msix.c).
+ * optionally, MSI (msi.c) or MSI-X (msix.c).
  *
  * The layout (Documentation/devices.rst has the why):
  *   00.0       the host bridge (1b36:0008, class 0600)
@@ -102,6 +102,7 @@ struct pci_dev_ops {
 };
 
 struct pci_msix;
+struct pci_msi;
 
 struct pci_dev {
 	const char *name;
@@ -117,6 +118,7 @@ struct pci_dev {
 	uint8_t next_cap;		/* where the next capability goes */
 	struct pci_bar bar[PCI_NUM_BARS];
 	struct pci_msix *msix;		/* NULL without MSI-X */
+	struct pci_msi *msi;		/* NULL without MSI */
 	bool intx_level;		/* the device asserts INTx */
 	bool intx_on;			/* ... and it reaches the line */
 };
