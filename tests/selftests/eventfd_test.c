@@ -477,6 +477,17 @@ TEST_F(efd, capabilities)
 
 /* ---- HVX_SIGNAL_MSI ----------------------------------------------------- */
 
+/* vCPU @v (id @id) reaches its next GUEST_SYNC having counted @n MSIs. */
+static void expect_count(struct hvx_vcpu *v, uint64_t id, uint64_t n)
+{
+	struct ucall uc;
+
+	expect_sync(v, id, &uc);
+	TEST_ASSERT(uc.args[1] == n, "vCPU %llu counted %llu MSIs, not %llu",
+		    (unsigned long long)id, (unsigned long long)uc.args[1],
+		    (unsigned long long)n);
+}
+
 TEST_F(efd, msi_to_one_and_two_vcpus)
 {
 	struct hvx_vcpu *v0, *v1;
@@ -494,24 +505,18 @@ TEST_F(efd, msi_to_one_and_two_vcpus)
 
 	/* Physical destination 1: vCPU 1 only. */
 	EXPECT_EQ(1, signal_msi(self->vm, MSI_ADDR(1), VEC_MSI));
-	expect_sync(v1, 1, &uc);
-	EXPECT_EQ(1, uc.args[1]);
-	expect_sync(v0, 0, &uc);
-	EXPECT_EQ(0, uc.args[1]);
+	expect_count(v1, 1, 1);
+	expect_count(v0, 0, 0);
 
 	/* Logical, flat: bit 0 is vCPU 0, bits 0 and 1 are both. */
 	EXPECT_EQ(1, signal_msi(self->vm, MSI_ADDR(1) | MSI_DM_LOGICAL,
 				VEC_MSI));
-	expect_sync(v0, 0, &uc);
-	EXPECT_EQ(1, uc.args[1]);
-	expect_sync(v1, 1, &uc);
-	EXPECT_EQ(1, uc.args[1]);
+	expect_count(v0, 0, 1);
+	expect_count(v1, 1, 1);
 	EXPECT_EQ(2, signal_msi(self->vm, MSI_ADDR(3) | MSI_DM_LOGICAL,
 				VEC_MSI));
-	expect_sync(v0, 0, &uc);
-	EXPECT_EQ(2, uc.args[1]);
-	expect_sync(v1, 1, &uc);
-	EXPECT_EQ(2, uc.args[1]);
+	expect_count(v0, 0, 2);
+	expect_count(v1, 1, 2);
 
 	/* Lowest priority, or the redirection hint: one of the two. */
 	EXPECT_EQ(1, signal_msi(self->vm, MSI_ADDR(3) | MSI_DM_LOGICAL,
