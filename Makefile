@@ -20,9 +20,11 @@ DEB_PKGS  := gcc make libc6-dev kmod cpio xz-utils \
 	     linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	     linux-image-rt-amd64 linux-headers-rt-amd64 \
 	     bochs bochsbios vgabios busybox-static \
-	     isolinux syslinux-common xorriso acpica-tools e2fsprogs
+	     isolinux syslinux-common xorriso acpica-tools e2fsprogs \
+	     pkg-config libnl-3-dev libnl-route-3-dev libbpf-dev libelf-dev \
+	     zlib1g-dev clang llvm bpftool iproute2 util-linux
 # make bench also boots the Linux guest under QEMU+KVM, the reference.
-BENCH_PKGS := qemu-system-x86 seabios fio
+BENCH_PKGS := qemu-system-x86 seabios fio iperf3
 
 # User space is linked statically: the testbed initramfs has no libc.
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \

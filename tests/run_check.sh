@@ -210,6 +210,21 @@ lane_smp() {
 		"api_test guest_smoke_test state_test exits_test memory_test irqchip_test eventfd_test run_loop_test" \
 		--kernel "$(. tests/testbed/common.sh && testbed_kver_rt)" \
 		--module build/rt/kmod/hvx.ko --mitigations
+	# Virtual networks: three Debian guests on a bridge in a network
+	# namespace, Debian's iproute2 and bpftool to look at what is left;
+	# the filter's verdicts (spoof_test, BPF_PROG_RUN) and the vhost-net
+	# data path against the kernel's vhost_net (vhost_net_test, no VMX)
+	# on this kernel too.
+	boot net 2 corei7_haswell_4770 2400 "spoof_test vhost_net_test net" \
+		--add "/boot/vmlinuz-$(. tests/testbed/common.sh && testbed_kver):/boot/vmlinuz" \
+		--add tests/testbed/guest_lib.sh:/guest_lib.sh \
+		--add tests/testbed/net_test.sh:/net_test.sh \
+		--add build/unit/spoof_test-static:/selftests/spoof_test \
+		--add build/unit/vhost_net_test-static:/selftests/vhost_net_test \
+		--program /usr/sbin/ip --program /usr/sbin/tc --program /usr/sbin/bridge \
+		--program /usr/sbin/bpftool --program /usr/bin/setpriv \
+		--kmod tun --kmod bridge --kmod 8021q --kmod sch_ingress --kmod sch_tbf --kmod cls_bpf \
+		--kmod vhost_net
 }
 lane_guests() {
 	# The disk suite keeps its images on an ext4 in a RAM disk (brd) and
@@ -238,7 +253,7 @@ else
 	lane_smp
 	lane_guests
 fi
-for b in vmx-2cpu novmx vmx-rt linux-guests vmx-1cpu; do
+for b in vmx-2cpu novmx vmx-rt net linux-guests vmx-1cpu; do
 	report "$b"
 done
 

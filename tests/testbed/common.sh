@@ -100,7 +100,8 @@ copy_program() {
 	while [[ -n $todo ]]; do
 		name=${todo%%$'\n'*}
 		[[ $todo == *$'\n'* ]] && todo=${todo#*$'\n'} || todo=
-		[[ -n ${done_[$name]:-} || $stubs == *" $name "* ]] && continue
+		# A library that needs nothing adds an empty line to the list.
+		[[ -z $name || -n ${done_[$name]:-} || $stubs == *" $name "* ]] && continue
 		done_[$name]=1
 		path=${where[$name]:-}
 		[[ -n $path ]] || { echo "copy_program: ldd does not resolve $name for $bin" >&2; return 1; }

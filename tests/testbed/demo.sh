@@ -10,5 +10,7 @@ tests/testbed/mkinitramfs.sh "$dir/initrd.gz" tests/testbed/suite_demo.sh \
 	--add build/selftests:/selftests \
 	--add build/vmctl:/bin/vmctl \
 	--add build/guests:/guests \
-	--add "/boot/vmlinuz-$(testbed_kver):/boot/vmlinuz" >"$dir/mkinitramfs.log"
+	--add "/boot/vmlinuz-$(testbed_kver):/boot/vmlinuz" \
+	--kmod tun --kmod bridge --kmod sch_ingress --kmod cls_bpf --kmod vhost_net \
+	>"$dir/mkinitramfs.log"
 exec tests/testbed/run.sh --cpus 2 --timeout 3600 --workdir "$dir/run" "$dir/initrd.gz"

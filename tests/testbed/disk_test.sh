@@ -29,7 +29,7 @@
 
 # A guest boots in about 40 s of testbed time: 600 s is a failure.
 WAIT=${HVX_GUEST_WAIT:-600}
-. /guest_lib.sh	# ok, not_ok, check(_eval), start, wait_for, wait_exit, fact(_of), scratch_ext4
+. /guest_lib.sh	# ok, not_ok, check(_eval), start, ask, wait_for, wait_exit, fact(_of), scratch_ext4
 
 D=/scratch
 TESTS="disk_guest_boots_with_three_disks disk_modules_load disk_rw_size_serial
@@ -47,14 +47,6 @@ fail_all() {
 	for t in $TESTS; do not_ok "$t" "$1"; done
 	exit 1
 }
-fail_rest() {	# the results not given yet, after a failure that ends the test
-	_k=0
-	for t in $TESTS; do
-		_k=$((_k + 1))
-		[ $_k -le $n ] || not_ok "$t" "$1"
-	done
-	exit 1
-}
 scratch_ext4 $D 96 || fail_all "no scratch ext4 on a RAM disk for the images"
 [ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || fail_all "insmod hvx failed"
 vmctl run --help 2>&1 | grep -q -- '--disk' || fail_all "vmctl run has no --disk option"
@@ -63,16 +55,6 @@ vmctl run --help 2>&1 | grep -q -- '--disk' || fail_all "vmctl run has no --disk
 md5() { md5sum | cut -d' ' -f1; }
 # region FILE SKIP_MIB COUNT_MIB: the md5 of that part of FILE.
 region() { dd if="$1" bs=1M skip="$2" count="$3" 2>/dev/null | md5; }
-# ask NAME FD COMMAND MARKER [SECONDS]: type COMMAND into the guest's shell,
-# then wait for a "GUEST: MARKER" line. Nothing is asked of a guest that did
-# not boot. The commands print their results with say(), defined in the
-# guest first: a command line that the console echoes (and wraps at 80
-# columns) never holds "GUEST: " itself, so only real results match.
-ask() {
-	grep -q '^GUEST: ready' "/tmp/$1.out" || return 1
-	echo "$3" >&"$2"
-	wait_for "$1" "^GUEST: $4" "${5:-300}"
-}
 rc_of() { fact "$1" "$2" | grep -E '^[0-9]+$'; }	# a numeric "KEY=N" only
 zero_md5=$(dd if=/dev/zero bs=1M count=1 2>/dev/null | md5)
 

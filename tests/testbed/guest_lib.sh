@@ -20,6 +20,17 @@ check_eval() {	# check_eval NAME WHY 'SHELL CONDITION': for "[ a ] && [ b ]"
 	if eval "$3"; then ok "$1"; else not_ok "$1" "$2"; fi
 }
 
+# fail_rest WHY: "not ok" for each test of $TESTS not reported yet, after
+# a failure that ends the suite, and exit 1 (a suite's plan always holds).
+fail_rest() {
+	_k=0
+	for t in $TESTS; do
+		_k=$((_k + 1))
+		[ $_k -le $n ] || not_ok "$t" "$1"
+	done
+	exit 1
+}
+
 # start NAME FD CPUS MIB APPEND [VMCTL_OPTION...]: vmctl run in the
 # background (its pid in $pid_NAME), console input from /tmp/NAME.in held
 # open on FD, output in /tmp/NAME.out, vmctl's messages in /tmp/NAME.err.
@@ -61,6 +72,18 @@ wait_exit() {
 	done
 	kill -9 "$1" 2>/dev/null
 	wait "$1"
+}
+
+# ask NAME FD COMMAND MARKER [SECONDS]: type COMMAND into the guest's shell,
+# then wait for a "GUEST: MARKER" line. Nothing is asked of a guest that did
+# not boot. The commands print their results with say(), defined in the
+# guest first (ask NAME FD 'say() { echo "GUEST: $*"; }; say defined'
+# defined): a command line that the console echoes (and wraps at 80
+# columns) never holds "GUEST: " itself, so only real results match.
+ask() {
+	grep -q '^GUEST: ready' "/tmp/$1.out" || return 1
+	echo "$3" >&"$2"
+	wait_for "$1" "^GUEST: $4" "${5:-300}"
 }
 
 # fact NAME KEY: the value of KEY=VALUE on the guest's "GUEST:" lines.

@@ -2,15 +2,16 @@
 # Build the initrd of the Linux guest that vmctl boots inside the testbed:
 #  - static busybox and tests/guests/linux/init;
 #  - the modules the power button needs (ACPI button, evdev for busybox
-#    acpid) and those a virtio-blk disk on vmctl's PCI bus needs, with an
-#    ext4 to put on it: virtio_pci, virtio_blk, ext4 and what they depend
+#    acpid), those a virtio-blk disk and a virtio-net NIC on vmctl's PCI
+#    bus need, with an ext4 to put on the disk: virtio_pci, virtio_blk,
+#    virtio_net, ext4 and what they depend
 #    on (modinfo), plus crc32c_generic, ext4's and jbd2's soft dependency
 #    (metadata_csum), all uncompressed (busybox insmod reads no .xz) and
 #    listed in /lib/modules/load-order in the order /init loads them;
 #  - Debian's mke2fs and e2fsck (dynamic: with the loader and libraries),
 #    so that the guest can make and check an ext4 filesystem;
-#  - with --bench only: Debian's fio, for make bench (the normal guest
-#    stays small: every boot unpacks it in emulation).
+#  - with --bench only: Debian's fio and iperf3, for make bench (the
+#    normal guest stays small: every boot unpacks it in emulation).
 #
 #   mkguestinitrd.sh OUT.cpio.gz [--bench]
 set -euo pipefail
@@ -35,9 +36,9 @@ done
 # The power button's modules: /init loads these two by name.
 copy_module "$kver" button "$root/lib/modules"
 copy_module "$kver" evdev "$root/lib/modules"
-# The disk's: crc32c first, for ext4 (a soft dependency modinfo does not
+# The disk's and the NIC's: crc32c first, for ext4 (a soft dependency modinfo does not
 # resolve, and the guest has no modprobe to load it on demand).
-module_load_order "$kver" virtio_pci virtio_blk crc32c_generic ext4 >"$root/lib/modules/load-order"
+module_load_order "$kver" virtio_pci virtio_blk virtio_net crc32c_generic ext4 >"$root/lib/modules/load-order"
 while read -r m; do
 	copy_module "$kver" "$m" "$root/lib/modules"
 done <"$root/lib/modules/load-order"
@@ -62,6 +63,11 @@ if [[ -n $bench ]]; then
 	# bench uses none of them, so stubs stand in for them.
 	copy_program "$root" /usr/bin/fio --stub librbd.so.1 librados.so.2 libgfapi.so.0 \
 		libnbd.so.0 libibverbs.so.1 librdmacm.so.1 libpmemblk.so.1 libpmem.so.1
+	# iperf3's libraries all come along, no stubs: libiperf (not iperf3
+	# itself) is what links libcrypto and libsctp, and copy_program can
+	# stub only what the program itself takes from a library. 5 MB.
+	[[ -x /usr/bin/iperf3 ]] || { echo "mkguestinitrd: no /usr/bin/iperf3: run 'make deps' (iperf3)" >&2; exit 1; }
+	copy_program "$root" /usr/bin/iperf3
 fi
 
 install -m 0755 "$here/../guests/linux/init" "$root/init"

@@ -21,28 +21,12 @@
 #include "virtio/blk.h"
 #include "virtio/pci.h"
 #include "virtio/virtio.h"
+#include "virtio_driver.h"
 #include "virtio_fake_vm.h"
 
 #define MEM_SIZE	(64ull << 20)
 #define QSIZE		256
 #define IMG_SECTORS	2048		/* 1 MiB */
-
-/* Common configuration offsets (virtio 1.2, 4.1.4.3). */
-#define DFSELECT	0
-#define DF		4
-#define GFSELECT	8
-#define GF		12
-#define MSIX_CONFIG	16
-#define NUM_QUEUES	18
-#define STATUS		20
-#define Q_SELECT	22
-#define Q_SIZE		24
-#define Q_MSIX		26
-#define Q_ENABLE	28
-#define Q_NOTIFY_OFF	30
-#define Q_DESC		32
-#define Q_DRIVER	40
-#define Q_DEVICE	48
 
 #define F_RO		(1ull << 5)
 #define F_FLUSH		(1ull << 9)
@@ -54,141 +38,39 @@ static struct pci_host host;
 
 /* A driver for one disk: its rings and buffers at @base in guest RAM. */
 struct drv {
-	struct pci_dev *d;
-	uint64_t bar, base;
-	uint64_t features;
-	uint16_t avail_idx, notify_off;
+	struct vdrv v;
+	struct vdrv_queue q;		/* q.base: the rings, then the buffers */
 };
 
-#define DESC(dr)	((dr)->base)
-#define AVAIL(dr)	((dr)->base + 0x1000)
-#define USED(dr)	((dr)->base + 0x2000)
-#define HDR(dr, i)	((dr)->base + 0x4000 + 32 * (i))	/* header + status */
-#define DATA(dr)	((dr)->base + 0x10000)
-
-static void mmio(uint64_t addr, bool write, void *v, unsigned int len)
-{
-	if (!vmctl_bus_access(&vm.mmio, addr, write, v, len))
-		abort();
-}
-
-static void w(struct drv *dr, uint64_t off, uint64_t v, unsigned int len)
-{
-	mmio(dr->bar + off, true, &v, len);
-}
-
-static uint64_t r(struct drv *dr, uint64_t off, unsigned int len)
-{
-	uint64_t v = 0;
-
-	mmio(dr->bar + off, false, &v, len);
-	return v;
-}
-
-static uint32_t cfg_r(struct pci_dev *d, unsigned int off, unsigned int len)
-{
-	uint32_t v = 0;
-
-	mmio(PCI_ECAM_BASE + ((uint64_t)d->slot << 15) + off, false, &v, len);
-	return v;
-}
-
-static void cfg_w(struct pci_dev *d, unsigned int off, uint32_t v,
-		  unsigned int len)
-{
-	mmio(PCI_ECAM_BASE + ((uint64_t)d->slot << 15) + off, true, &v, len);
-}
-
-static void *gpa(uint64_t a)
-{
-	return vm.mem + a;
-}
+#define AVAIL(dr)	VDRV_AVAIL(&(dr)->q)
+#define HDR(dr, i)	((dr)->q.base + 0x4000 + 32 * (i))	/* header + status */
+#define DATA(dr)	((dr)->q.base + 0x10000)
 
 /* Reset, ACK, DRIVER, features, FEATURES_OK, the queue, DRIVER_OK. */
 static bool drv_init(struct drv *dr, uint64_t want, uint16_t qvec)
 {
-	uint64_t offered;
-
 	/* Reset first: the device may still be serving the old rings. */
-	w(dr, STATUS, 0, 1);
-	if (r(dr, STATUS, 1))
+	vdrv_w(&dr->v, STATUS, 0, 1);
+	if (vdrv_r(&dr->v, STATUS, 1))
 		return false;
-	memset(gpa(dr->base), 0, 0x10000);
-	dr->avail_idx = 0;
-	w(dr, STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
-	w(dr, STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
-	w(dr, DFSELECT, 0, 4);
-	offered = r(dr, DF, 4);
-	w(dr, DFSELECT, 1, 4);
-	offered |= r(dr, DF, 4) << 32;
-	dr->features = offered & want;
-	w(dr, GFSELECT, 0, 4);
-	w(dr, GF, (uint32_t)dr->features, 4);
-	w(dr, GFSELECT, 1, 4);
-	w(dr, GF, dr->features >> 32, 4);
-	w(dr, STATUS, 0xb, 1);
-	if (!(r(dr, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK))
+	memset(vdrv_gpa(dr->q.base), 0, 0x10000);
+	vdrv_w(&dr->v, STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
+	if (!vdrv_negotiate(&dr->v, want) ||
+	    !vdrv_queue_setup(&dr->v, 0, &dr->q, qvec))
 		return false;
-	w(dr, Q_SELECT, 0, 2);
-	if (r(dr, Q_SIZE, 2) != QSIZE)
-		return false;
-	w(dr, Q_DESC, DESC(dr), 8);
-	w(dr, Q_DRIVER, AVAIL(dr), 4);		/* halves, as Linux does */
-	w(dr, Q_DRIVER + 4, 0, 4);
-	w(dr, Q_DEVICE, USED(dr), 8);
-	w(dr, Q_MSIX, qvec, 2);
-	w(dr, Q_ENABLE, 1, 2);
-	dr->notify_off = r(dr, Q_NOTIFY_OFF, 2);
-	w(dr, STATUS, 0xf, 1);
-	return r(dr, STATUS, 1) == 0xf;
-}
-
-static uint16_t used_idx(struct drv *dr)
-{
-	return __atomic_load_n((uint16_t *)gpa(USED(dr) + 2), __ATOMIC_ACQUIRE);
-}
-
-static uint32_t used_len(struct drv *dr, uint16_t i)
-{
-	return ((uint32_t *)gpa(USED(dr) + 4))[2 * (i % QSIZE) + 1];
-}
-
-static bool wait_used(struct drv *dr, uint16_t n)
-{
-	struct timespec ts = { 0, 1000000 };
-	int i;
-
-	for (i = 0; i < 5000; i++) {
-		if (used_idx(dr) == n)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
-static void set_desc(struct drv *dr, unsigned int i, uint64_t addr,
-		     uint32_t len, uint16_t flags, uint16_t next)
-{
-	struct virtq_desc *d = gpa(DESC(dr));
-
-	d[i] = (struct virtq_desc){ addr, len, flags, next };
+	vdrv_w(&dr->v, STATUS, 0xf, 1);
+	return vdrv_r(&dr->v, STATUS, 1) == 0xf;
 }
 
 static void publish(struct drv *dr, uint16_t head)
 {
-	uint16_t *avail = gpa(AVAIL(dr));
-
 	/* used_event: interrupt me when this one is used (EVENT_IDX). */
-	__atomic_store_n(&avail[2 + QSIZE], dr->avail_idx, __ATOMIC_RELAXED);
-	avail[2 + dr->avail_idx % QSIZE] = head;
-	dr->avail_idx++;
-	__atomic_store_n(&avail[1], dr->avail_idx, __ATOMIC_RELEASE);
+	vdrv_publish(&dr->q, head, dr->q.avail_idx);
 }
 
 static void kick(struct drv *dr)
 {
-	w(dr, VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * dr->notify_off,
-	  0, 2);
+	vdrv_kick(&dr->v, 0, dr->q.notify_off);
 }
 
 /*
@@ -198,24 +80,24 @@ static void kick(struct drv *dr)
 static int request(struct drv *dr, uint32_t type, uint64_t sector,
 		   uint32_t dlen, bool in)
 {
-	unsigned int slot = dr->avail_idx % (QSIZE / 4), d0 = slot * 3;
+	unsigned int slot = dr->q.avail_idx % (QSIZE / 4), d0 = slot * 3;
 	uint64_t hdr = HDR(dr, slot);
-	uint8_t *status = gpa(hdr + 16);
+	uint8_t *status = vdrv_gpa(hdr + 16);
 	uint32_t h[4] = { type, 0, (uint32_t)sector, sector >> 32 };
 
-	memcpy(gpa(hdr), h, 16);
+	memcpy(vdrv_gpa(hdr), h, 16);
 	*status = 0xee;
-	set_desc(dr, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
+	vdrv_desc(&dr->q, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
 	if (dlen) {
-		set_desc(dr, d0 + 1, DATA(dr), dlen,
+		vdrv_desc(&dr->q, d0 + 1, DATA(dr), dlen,
 			 VIRTQ_DESC_F_NEXT | (in ? VIRTQ_DESC_F_WRITE : 0), d0 + 2);
-		set_desc(dr, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+		vdrv_desc(&dr->q, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
 	} else {
-		set_desc(dr, d0 + 1, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+		vdrv_desc(&dr->q, d0 + 1, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
 	}
 	publish(dr, d0);
 	kick(dr);
-	if (!wait_used(dr, dr->avail_idx))
+	if (!vdrv_wait_used(&dr->q, dr->q.avail_idx, 5000))
 		return -1;
 	return *status;
 }
@@ -282,55 +164,55 @@ static struct virtio_blk *open_disk(struct drv *dr, const char *spec,
 		return NULL;
 	for (s = PCI_MAX_SLOTS - 1; s > 0 && !host.slot[s]; s--)
 		;
-	dr->d = host.slot[s];
-	dr->bar = cfg_r(dr->d, PCI_BASE_ADDRESS_0, 4) & ~0xfull;
-	dr->base = base;
+	dr->v.d = host.slot[s];
+	dr->v.bar = vdrv_cfg_r(dr->v.d, PCI_BASE_ADDRESS_0, 4) & ~0xfull;
+	dr->q = (struct vdrv_queue){ .base = base };
 	return b;
 }
 
 static void test_identity(struct drv *dr)
 {
-	struct pci_dev *d = dr->d;
+	struct pci_dev *d = dr->v.d;
 	unsigned int cap, seen = 0, mult = 0, ncap = 0;
 	struct tcase tc;
 
 	case_begin(&tc);
-	check(&tc, cfg_r(d, PCI_VENDOR_ID, 2) == 0x1af4 &&
-	      cfg_r(d, PCI_DEVICE_ID, 2) == 0x1042, "IDs %04x:%04x",
-	      cfg_r(d, PCI_VENDOR_ID, 2), cfg_r(d, PCI_DEVICE_ID, 2));
-	check(&tc, cfg_r(d, PCI_REVISION_ID, 1) == 1, "revision");
-	check(&tc, cfg_r(d, PCI_SUBSYSTEM_VENDOR_ID, 2) == 0x1af4 &&
-	      cfg_r(d, PCI_SUBSYSTEM_ID, 2) == 2, "subsystem");
-	check(&tc, (cfg_r(d, PCI_REVISION_ID, 4) >> 8) == 0x018000, "class %06x",
-	      cfg_r(d, PCI_REVISION_ID, 4) >> 8);
-	for (cap = cfg_r(d, PCI_CAPABILITY_LIST, 1); cap && ncap < 16;
-	     cap = cfg_r(d, cap + 1, 1), ncap++) {
-		unsigned int type = cfg_r(d, cap + 3, 1);
+	check(&tc, vdrv_cfg_r(d, PCI_VENDOR_ID, 2) == 0x1af4 &&
+	      vdrv_cfg_r(d, PCI_DEVICE_ID, 2) == 0x1042, "IDs %04x:%04x",
+	      vdrv_cfg_r(d, PCI_VENDOR_ID, 2), vdrv_cfg_r(d, PCI_DEVICE_ID, 2));
+	check(&tc, vdrv_cfg_r(d, PCI_REVISION_ID, 1) == 1, "revision");
+	check(&tc, vdrv_cfg_r(d, PCI_SUBSYSTEM_VENDOR_ID, 2) == 0x1af4 &&
+	      vdrv_cfg_r(d, PCI_SUBSYSTEM_ID, 2) == 2, "subsystem");
+	check(&tc, (vdrv_cfg_r(d, PCI_REVISION_ID, 4) >> 8) == 0x018000, "class %06x",
+	      vdrv_cfg_r(d, PCI_REVISION_ID, 4) >> 8);
+	for (cap = vdrv_cfg_r(d, PCI_CAPABILITY_LIST, 1); cap && ncap < 16;
+	     cap = vdrv_cfg_r(d, cap + 1, 1), ncap++) {
+		unsigned int type = vdrv_cfg_r(d, cap + 3, 1);
 
-		if (cfg_r(d, cap, 1) == PCI_CAP_ID_MSIX) {
-			check(&tc, (cfg_r(d, cap + 2, 2) & 0x7ff) == 1,
+		if (vdrv_cfg_r(d, cap, 1) == PCI_CAP_ID_MSIX) {
+			check(&tc, (vdrv_cfg_r(d, cap + 2, 2) & 0x7ff) == 1,
 			      "MSI-X table size %u, want 2",
-			      (cfg_r(d, cap + 2, 2) & 0x7ff) + 1);
+			      (vdrv_cfg_r(d, cap + 2, 2) & 0x7ff) + 1);
 			seen |= 1u << 8;
 			continue;
 		}
-		if (cfg_r(d, cap, 1) != PCI_CAP_ID_VNDR || type > 7)
+		if (vdrv_cfg_r(d, cap, 1) != PCI_CAP_ID_VNDR || type > 7)
 			continue;
-		check(&tc, cfg_r(d, cap + 4, 1) == 0, "cap %u in BAR %u", type,
-		      cfg_r(d, cap + 4, 1));
+		check(&tc, vdrv_cfg_r(d, cap + 4, 1) == 0, "cap %u in BAR %u", type,
+		      vdrv_cfg_r(d, cap + 4, 1));
 		seen |= 1u << type;
 		if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
-			mult = cfg_r(d, cap + 16, 4);
-			check(&tc, cfg_r(d, cap + 8, 4) == VIRTIO_PCI_NOTIFY_OFF,
+			mult = vdrv_cfg_r(d, cap + 16, 4);
+			check(&tc, vdrv_cfg_r(d, cap + 8, 4) == VIRTIO_PCI_NOTIFY_OFF,
 			      "notify offset");
 		}
 		if (type == VIRTIO_PCI_CAP_DEVICE_CFG)
-			check(&tc, cfg_r(d, cap + 12, 4) == 60, "device cfg length %u",
-			      cfg_r(d, cap + 12, 4));
+			check(&tc, vdrv_cfg_r(d, cap + 12, 4) == 60, "device cfg length %u",
+			      vdrv_cfg_r(d, cap + 12, 4));
 	}
 	check(&tc, seen == (0x1e | 1u << 8), "capabilities seen %#x", seen);
 	check(&tc, mult == 4, "notify_off_multiplier %u", mult);
-	check(&tc, r(dr, NUM_QUEUES, 2) == 1, "num_queues");
+	check(&tc, vdrv_r(&dr->v, NUM_QUEUES, 2) == 1, "num_queues");
 	case_end(&tc, "virtio-pci: IDs, class, vendor capabilities in BAR 0, MSI-X");
 }
 
@@ -340,12 +222,12 @@ static void test_features(struct drv *dr)
 	uint64_t offered;
 
 	case_begin(&tc);
-	w(dr, STATUS, 0, 1);
-	w(dr, STATUS, 3, 1);
-	w(dr, DFSELECT, 1, 4);
-	offered = r(dr, DF, 4) << 32;
-	w(dr, DFSELECT, 0, 4);
-	offered |= r(dr, DF, 4);
+	vdrv_w(&dr->v, STATUS, 0, 1);
+	vdrv_w(&dr->v, STATUS, 3, 1);
+	vdrv_w(&dr->v, DFSELECT, 1, 4);
+	offered = vdrv_r(&dr->v, DF, 4) << 32;
+	vdrv_w(&dr->v, DFSELECT, 0, 4);
+	offered |= vdrv_r(&dr->v, DF, 4);
 	check(&tc, offered & (1ull << 32), "VERSION_1 not offered");
 	check(&tc, (offered & (3ull << 28)) == 3ull << 28, "ring features missing");
 	check(&tc, offered & F_FLUSH, "FLUSH not offered (writeback)");
@@ -353,43 +235,43 @@ static void test_features(struct drv *dr)
 	      "RO/DISCARD/WZ wrong for a writable disk: %#llx",
 	      (unsigned long long)offered);
 	/* Without VERSION_1. */
-	w(dr, GFSELECT, 0, 4);
-	w(dr, GF, (uint32_t)offered, 4);
-	w(dr, STATUS, 0xb, 1);
-	check(&tc, !(r(dr, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK),
+	vdrv_w(&dr->v, GFSELECT, 0, 4);
+	vdrv_w(&dr->v, GF, (uint32_t)offered, 4);
+	vdrv_w(&dr->v, STATUS, 0xb, 1);
+	check(&tc, !(vdrv_r(&dr->v, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK),
 	      "FEATURES_OK without VERSION_1");
 	/* With a bit not offered. */
-	w(dr, STATUS, 0, 1);
-	w(dr, STATUS, 3, 1);
-	w(dr, GFSELECT, 1, 4);
-	w(dr, GF, 1 | 1u << 30, 4);
-	w(dr, STATUS, 0xb, 1);
-	check(&tc, !(r(dr, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK),
+	vdrv_w(&dr->v, STATUS, 0, 1);
+	vdrv_w(&dr->v, STATUS, 3, 1);
+	vdrv_w(&dr->v, GFSELECT, 1, 4);
+	vdrv_w(&dr->v, GF, 1 | 1u << 30, 4);
+	vdrv_w(&dr->v, STATUS, 0xb, 1);
+	check(&tc, !(vdrv_r(&dr->v, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK),
 	      "FEATURES_OK with a feature not offered");
 	/* DRIVER_OK without FEATURES_OK does not start the device. */
-	w(dr, STATUS, 0x7, 1);
-	check(&tc, !(r(dr, STATUS, 1) & VIRTIO_STATUS_DRIVER_OK),
+	vdrv_w(&dr->v, STATUS, 0x7, 1);
+	check(&tc, !(vdrv_r(&dr->v, STATUS, 1) & VIRTIO_STATUS_DRIVER_OK),
 	      "DRIVER_OK without FEATURES_OK");
 	/* Fine. */
-	w(dr, STATUS, 0, 1);
-	w(dr, STATUS, 3, 1);
-	w(dr, GFSELECT, 1, 4);
-	w(dr, GF, 1, 4);
-	w(dr, STATUS, 0xb, 1);
-	check(&tc, r(dr, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK,
+	vdrv_w(&dr->v, STATUS, 0, 1);
+	vdrv_w(&dr->v, STATUS, 3, 1);
+	vdrv_w(&dr->v, GFSELECT, 1, 4);
+	vdrv_w(&dr->v, GF, 1, 4);
+	vdrv_w(&dr->v, STATUS, 0xb, 1);
+	check(&tc, vdrv_r(&dr->v, STATUS, 1) & VIRTIO_STATUS_FEATURES_OK,
 	      "FEATURES_OK refused for VERSION_1 alone");
 	/* Features are frozen after FEATURES_OK. */
-	w(dr, GFSELECT, 0, 4);
-	w(dr, GF, 0xffffffff, 4);
-	check(&tc, r(dr, GF, 4) == 0, "driver features changed after FEATURES_OK");
-	w(dr, STATUS, 0, 1);
-	check(&tc, r(dr, STATUS, 1) == 0, "reset does not read back 0");
+	vdrv_w(&dr->v, GFSELECT, 0, 4);
+	vdrv_w(&dr->v, GF, 0xffffffff, 4);
+	check(&tc, vdrv_r(&dr->v, GF, 4) == 0, "driver features changed after FEATURES_OK");
+	vdrv_w(&dr->v, STATUS, 0, 1);
+	check(&tc, vdrv_r(&dr->v, STATUS, 1) == 0, "reset does not read back 0");
 	case_end(&tc, "virtio-pci: feature negotiation; FEATURES_OK refused for bad sets");
 }
 
 static void test_io(struct drv *dr, const char *path)
 {
-	uint8_t pattern[4096], *data = gpa(DATA(dr));
+	uint8_t pattern[4096], *data = vdrv_gpa(DATA(dr));
 	uint32_t serial[5];
 	struct tcase tc;
 	uint64_t cap;
@@ -397,11 +279,11 @@ static void test_io(struct drv *dr, const char *path)
 
 	case_begin(&tc);
 	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init failed");
-	cap = r(dr, VIRTIO_PCI_DEVICE_OFF, 4) |
-	      r(dr, VIRTIO_PCI_DEVICE_OFF + 4, 4) << 32;
+	cap = vdrv_r(&dr->v, VIRTIO_PCI_DEVICE_OFF, 4) |
+	      vdrv_r(&dr->v, VIRTIO_PCI_DEVICE_OFF + 4, 4) << 32;
 	check(&tc, cap == IMG_SECTORS, "capacity %llu", (unsigned long long)cap);
-	check(&tc, r(dr, VIRTIO_PCI_DEVICE_OFF + 20, 4) == 512, "blk_size");
-	check(&tc, r(dr, VIRTIO_PCI_DEVICE_OFF + 12, 4) == QSIZE - 2, "seg_max");
+	check(&tc, vdrv_r(&dr->v, VIRTIO_PCI_DEVICE_OFF + 20, 4) == 512, "blk_size");
+	check(&tc, vdrv_r(&dr->v, VIRTIO_PCI_DEVICE_OFF + 12, 4) == QSIZE - 2, "seg_max");
 
 	for (unsigned int i = 0; i < sizeof(pattern); i++)
 		pattern[i] = i * 7 + 3;
@@ -414,8 +296,8 @@ static void test_io(struct drv *dr, const char *path)
 	memset(data, 0, 4096);
 	st = request(dr, 0, 8, 4096, true);	/* IN */
 	check(&tc, st == 0 && !memcmp(data, pattern, 4096), "read status %d / data", st);
-	check(&tc, used_len(dr, dr->avail_idx - 1) == 4097, "used len %u",
-	      used_len(dr, dr->avail_idx - 1));
+	check(&tc, vdrv_used_len(&dr->q, dr->q.avail_idx - 1) == 4097, "used len %u",
+	      vdrv_used_len(&dr->q, dr->q.avail_idx - 1));
 
 	st = request(dr, 4, 0, 0, false);	/* FLUSH */
 	check(&tc, st == 0, "flush status %d", st);
@@ -448,7 +330,7 @@ static int dwz(struct drv *dr, uint32_t type, uint64_t sector, uint32_t n,
 {
 	uint32_t seg[4] = { (uint32_t)sector, sector >> 32, n, flags };
 
-	memcpy(gpa(DATA(dr)), seg, 16);
+	memcpy(vdrv_gpa(DATA(dr)), seg, 16);
 	return request(dr, type, 0, 16, false);
 }
 
@@ -480,20 +362,20 @@ static void test_discard_zeroes(struct drv *dr, const char *path)
 static void test_intx(struct drv *dr)
 {
 	struct tcase tc;
-	int st, gsi = dr->d->gsi;
+	int st, gsi = dr->v.d->gsi;
 
 	case_begin(&tc);
 	/* Earlier requests left the line up: the driver's ISR read drops it. */
-	r(dr, VIRTIO_PCI_ISR_OFF, 1);
+	vdrv_r(&dr->v, VIRTIO_PCI_ISR_OFF, 1);
 	check(&tc, atomic_load(&fake_vm.irq_level[gsi]) == 1, "INTx still asserted");
 	st = request(dr, 4, 0, 0, false);
 	check(&tc, st == 0, "flush %d", st);
 	/* Active low: asserted is 0. */
 	check(&tc, atomic_load(&fake_vm.irq_level[gsi]) == 0,
 	      "INTx not asserted (%d)", atomic_load(&fake_vm.irq_level[gsi]));
-	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 1, "ISR not the queue bit");
+	check(&tc, vdrv_r(&dr->v, VIRTIO_PCI_ISR_OFF, 1) == 1, "ISR not the queue bit");
 	check(&tc, atomic_load(&fake_vm.irq_level[gsi]) == 1, "INTx not deasserted by the ISR read");
-	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 0, "ISR not cleared by reading");
+	check(&tc, vdrv_r(&dr->v, VIRTIO_PCI_ISR_OFF, 1) == 0, "ISR not cleared by reading");
 	case_end(&tc, "virtio-pci: INTx and ISR without MSI-X");
 }
 
@@ -505,25 +387,25 @@ static void test_msix(struct drv *dr)
 	int st;
 
 	case_begin(&tc);
-	for (cap = cfg_r(dr->d, PCI_CAPABILITY_LIST, 1);
-	     cap && cfg_r(dr->d, cap, 1) != PCI_CAP_ID_MSIX;
-	     cap = cfg_r(dr->d, cap + 1, 1))
+	for (cap = vdrv_cfg_r(dr->v.d, PCI_CAPABILITY_LIST, 1);
+	     cap && vdrv_cfg_r(dr->v.d, cap, 1) != PCI_CAP_ID_MSIX;
+	     cap = vdrv_cfg_r(dr->v.d, cap + 1, 1))
 		;
-	table = cfg_r(dr->d, PCI_BASE_ADDRESS_0 + 4, 4) & ~0xfull;
-	ctrl = cfg_r(dr->d, cap + 2, 2);
-	cfg_w(dr->d, cap + 2, ctrl | 0x8000, 2);		/* enable */
+	table = vdrv_cfg_r(dr->v.d, PCI_BASE_ADDRESS_0 + 4, 4) & ~0xfull;
+	ctrl = vdrv_cfg_r(dr->v.d, cap + 2, 2);
+	vdrv_cfg_w(dr->v.d, cap + 2, ctrl | 0x8000, 2);		/* enable */
 	/* Vector 0 (the queue): 0xfee00000 / 0x41; vector 1 (config): 0x42. */
 	for (unsigned int v = 0; v < 2; v++) {
 		uint32_t e[4] = { 0xfee00000, 0, 0x41 + v, 0 };
 
 		for (unsigned int k = 0; k < 4; k++)
-			mmio(table + 16 * v + 4 * k, true, &e[k], 4);
+			vdrv_mmio(table + 16 * v + 4 * k, true, &e[k], 4);
 	}
 	check(&tc, drv_init(dr, ~0ull, 0), "driver init");
-	w(dr, MSIX_CONFIG, 1, 2);
-	check(&tc, r(dr, MSIX_CONFIG, 2) == 1, "config vector");
-	w(dr, Q_SELECT, 0, 2);
-	check(&tc, r(dr, Q_MSIX, 2) == 0, "queue vector");
+	vdrv_w(&dr->v, MSIX_CONFIG, 1, 2);
+	check(&tc, vdrv_r(&dr->v, MSIX_CONFIG, 2) == 1, "config vector");
+	vdrv_w(&dr->v, Q_SELECT, 0, 2);
+	check(&tc, vdrv_r(&dr->v, Q_MSIX, 2) == 0, "queue vector");
 	atomic_store(&fake_vm.msis, 0);
 	st = request(dr, 4, 0, 0, false);
 	/* The interrupt follows the used ring update: give it a moment. */
@@ -533,25 +415,25 @@ static void test_msix(struct drv *dr)
 	      atomic_load(&fake_vm.msi_data) == 0x41,
 	      "status %d, %u MSIs, data %#x", st, atomic_load(&fake_vm.msis),
 	      atomic_load(&fake_vm.msi_data));
-	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 0, "ISR set with MSI-X on");
-	w(dr, Q_MSIX, 7, 2);
-	check(&tc, r(dr, Q_MSIX, 2) == PCI_MSIX_NO_VECTOR,
-	      "a vector past the table reads %#x", (unsigned int)r(dr, Q_MSIX, 2));
+	check(&tc, vdrv_r(&dr->v, VIRTIO_PCI_ISR_OFF, 1) == 0, "ISR set with MSI-X on");
+	vdrv_w(&dr->v, Q_MSIX, 7, 2);
+	check(&tc, vdrv_r(&dr->v, Q_MSIX, 2) == PCI_MSIX_NO_VECTOR,
+	      "a vector past the table reads %#x", (unsigned int)vdrv_r(&dr->v, Q_MSIX, 2));
 
 	/* A hostile chain: the device breaks and says so on the config vector. */
 	atomic_store(&fake_vm.msis, 0);
-	set_desc(dr, 0, DATA(dr), 16, VIRTQ_DESC_F_NEXT, 0);	/* a loop */
+	vdrv_desc(&dr->q, 0, DATA(dr), 16, VIRTQ_DESC_F_NEXT, 0);	/* a loop */
 	publish(dr, 0);
 	kick(dr);
-	for (int i = 0; i < 1000 && !(r(dr, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET); i++)
+	for (int i = 0; i < 1000 && !(vdrv_r(&dr->v, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET); i++)
 		usleep(1000);
-	check(&tc, r(dr, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET, "not broken by a loop");
+	check(&tc, vdrv_r(&dr->v, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET, "not broken by a loop");
 	for (int i = 0; i < 1000 && !atomic_load(&fake_vm.msis); i++)
 		usleep(1000);
 	check(&tc, atomic_load(&fake_vm.msi_data) == 0x42, "no config interrupt (data %#x)",
 	      atomic_load(&fake_vm.msi_data));
 	/* A reset brings it back. */
-	cfg_w(dr->d, cap + 2, ctrl, 2);				/* MSI-X off */
+	vdrv_cfg_w(dr->v.d, cap + 2, ctrl, 2);				/* MSI-X off */
 	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "re-init after the break");
 	check(&tc, request(dr, 4, 0, 0, false) == 0, "flush after reset");
 	case_end(&tc, "virtio-pci: MSI-X per queue; a broken ring sets NEEDS_RESET with a config interrupt");
@@ -560,33 +442,33 @@ static void test_msix(struct drv *dr)
 /* A read through an indirect table, with the ring's flags (no EVENT_IDX). */
 static void test_indirect_flags(struct drv *dr, const char *path)
 {
-	uint64_t table = dr->base + 0x8000, hdr = HDR(dr, 0);
-	struct virtq_desc *t = gpa(table);
-	uint16_t *avail = gpa(AVAIL(dr));
+	uint64_t table = dr->q.base + 0x8000, hdr = HDR(dr, 0);
+	struct virtq_desc *t = vdrv_gpa(table);
+	uint16_t *avail = vdrv_gpa(AVAIL(dr));
 	uint32_t h[4] = { 0, 0, 8, 0 };
-	uint8_t *status = gpa(hdr + 16), pattern[1024];
+	uint8_t *status = vdrv_gpa(hdr + 16), pattern[1024];
 	struct tcase tc;
-	int gsi = dr->d->gsi;
+	int gsi = dr->v.d->gsi;
 	bool done;
 
 	case_begin(&tc);
 	check(&tc, drv_init(dr, ~(1ull << VIRTIO_RING_F_EVENT_IDX), PCI_MSIX_NO_VECTOR),
 	      "driver init");
-	check(&tc, !(dr->features & (1ull << VIRTIO_RING_F_EVENT_IDX)) &&
-	      (dr->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)), "features");
-	r(dr, VIRTIO_PCI_ISR_OFF, 1);
-	memcpy(gpa(hdr), h, 16);
+	check(&tc, !(dr->v.features & (1ull << VIRTIO_RING_F_EVENT_IDX)) &&
+	      (dr->v.features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)), "features");
+	vdrv_r(&dr->v, VIRTIO_PCI_ISR_OFF, 1);
+	memcpy(vdrv_gpa(hdr), h, 16);
 	*status = 0xee;
-	memset(gpa(DATA(dr)), 0, 1024);
+	memset(vdrv_gpa(DATA(dr)), 0, 1024);
 	/* Two data buffers, so the table has four entries. */
 	t[0] = (struct virtq_desc){ hdr, 16, VIRTQ_DESC_F_NEXT, 1 };
 	t[1] = (struct virtq_desc){ DATA(dr), 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2 };
 	t[2] = (struct virtq_desc){ DATA(dr) + 512, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3 };
 	t[3] = (struct virtq_desc){ hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0 };
-	set_desc(dr, 5, table, 4 * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	vdrv_desc(&dr->q, 5, table, 4 * 16, VIRTQ_DESC_F_INDIRECT, 0);
 	publish(dr, 5);
 	kick(dr);
-	done = wait_used(dr, dr->avail_idx);
+	done = vdrv_wait_used(&dr->q, dr->q.avail_idx, 5000);
 	{
 		int fd = open(path, O_RDONLY);
 
@@ -594,13 +476,13 @@ static void test_indirect_flags(struct drv *dr, const char *path)
 			abort();
 		close(fd);
 	}
-	check(&tc, done && *status == 0 && !memcmp(gpa(DATA(dr)), pattern, 1024),
+	check(&tc, done && *status == 0 && !memcmp(vdrv_gpa(DATA(dr)), pattern, 1024),
 	      "indirect read: status %#x", *status);
-	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 1, "no interrupt without NO_INTERRUPT");
+	check(&tc, vdrv_r(&dr->v, VIRTIO_PCI_ISR_OFF, 1) == 1, "no interrupt without NO_INTERRUPT");
 	/* The driver masks interrupts with the flag. */
 	__atomic_store_n(&avail[0], VIRTQ_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELAXED);
 	check(&tc, request(dr, 4, 0, 0, false) == 0, "flush");
-	check(&tc, r(dr, VIRTIO_PCI_ISR_OFF, 1) == 0 &&
+	check(&tc, vdrv_r(&dr->v, VIRTIO_PCI_ISR_OFF, 1) == 0 &&
 	      atomic_load(&fake_vm.irq_level[gsi]) == 1, "interrupt despite NO_INTERRUPT");
 	case_end(&tc, "virtio-blk: an indirect chain; without EVENT_IDX, NO_INTERRUPT is obeyed");
 }
@@ -612,82 +494,82 @@ static void test_indirect_flags(struct drv *dr, const char *path)
 static void test_batches(struct drv *dr)
 {
 	unsigned int batch, i, bad = 0;
-	uint16_t *avail = gpa(AVAIL(dr));
+	uint16_t *avail = vdrv_gpa(AVAIL(dr));
 	struct tcase tc;
 
 	case_begin(&tc);
 	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
 	for (batch = 0; batch < 1100 && !bad; batch++) {
-		uint16_t start = dr->avail_idx;
+		uint16_t start = dr->q.avail_idx;
 
 		for (i = 0; i < 64; i++) {
 			unsigned int slot = i, d0 = slot * 3;
 			uint64_t hdr = HDR(dr, slot);
 			uint32_t h[4] = { 8, 0, 0, 0 };	/* GET_ID: no disk I/O */
 
-			memcpy(gpa(hdr), h, 16);
-			*(uint8_t *)gpa(hdr + 16) = 0xee;
-			set_desc(dr, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
-			set_desc(dr, d0 + 1, DATA(dr) + 32 * slot, 20,
+			memcpy(vdrv_gpa(hdr), h, 16);
+			*(uint8_t *)vdrv_gpa(hdr + 16) = 0xee;
+			vdrv_desc(&dr->q, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
+			vdrv_desc(&dr->q, d0 + 1, DATA(dr) + 32 * slot, 20,
 				 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, d0 + 2);
-			set_desc(dr, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
-			avail[2 + dr->avail_idx % QSIZE] = d0;
-			dr->avail_idx++;
+			vdrv_desc(&dr->q, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+			avail[2 + dr->q.avail_idx % QSIZE] = d0;
+			dr->q.avail_idx++;
 		}
-		__atomic_store_n(&avail[2 + QSIZE], (uint16_t)(dr->avail_idx - 1),
+		__atomic_store_n(&avail[2 + QSIZE], (uint16_t)(dr->q.avail_idx - 1),
 				 __ATOMIC_RELAXED);
-		__atomic_store_n(&avail[1], dr->avail_idx, __ATOMIC_RELEASE);
+		__atomic_store_n(&avail[1], dr->q.avail_idx, __ATOMIC_RELEASE);
 		kick(dr);
-		if (!wait_used(dr, dr->avail_idx)) {
+		if (!vdrv_wait_used(&dr->q, dr->q.avail_idx, 5000)) {
 			bad = 1;
 			break;
 		}
 		for (i = 0; i < 64; i++)
-			if (*(uint8_t *)gpa(HDR(dr, i) + 16) != 0 ||
-			    used_len(dr, start + i) != 21)
+			if (*(uint8_t *)vdrv_gpa(HDR(dr, i) + 16) != 0 ||
+			    vdrv_used_len(&dr->q, start + i) != 21)
 				bad = 2;
 	}
 	check(&tc, !bad, "batch %u: %s", batch,
 	      bad == 1 ? "timed out" : "a bad status or length");
-	check(&tc, dr->avail_idx == (uint16_t)(1100 * 64) && used_idx(dr) == dr->avail_idx,
-	      "indices %u/%u", dr->avail_idx, used_idx(dr));
+	check(&tc, dr->q.avail_idx == (uint16_t)(1100 * 64) && vdrv_used_idx(&dr->q) == dr->q.avail_idx,
+	      "indices %u/%u", dr->q.avail_idx, vdrv_used_idx(&dr->q));
 	case_end(&tc, "virtio-blk: 70400 requests in batches of 64, ring indices wrap");
 }
 
 static void test_bad_layout(struct drv *dr)
 {
 	struct tcase tc;
-	uint8_t *status = gpa(HDR(dr, 0) + 16);
+	uint8_t *status = vdrv_gpa(HDR(dr, 0) + 16);
 	bool done;
 
 	case_begin(&tc);
 	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
 	/* An 8-byte header. */
-	set_desc(dr, 0, HDR(dr, 0), 8, VIRTQ_DESC_F_NEXT, 1);
-	set_desc(dr, 1, HDR(dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+	vdrv_desc(&dr->q, 0, HDR(dr, 0), 8, VIRTQ_DESC_F_NEXT, 1);
+	vdrv_desc(&dr->q, 1, HDR(dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
 	*status = 0xee;
 	publish(dr, 0);
 	kick(dr);
-	done = wait_used(dr, dr->avail_idx);	/* before *status is read */
+	done = vdrv_wait_used(&dr->q, dr->q.avail_idx, 5000);	/* before *status is read */
 	check(&tc, done && *status == 1, "short header: status %#x", *status);
 	/* OUT with data in a writable buffer. */
-	memset(gpa(HDR(dr, 0)), 0, 16);
-	*(uint32_t *)gpa(HDR(dr, 0)) = 1;
-	set_desc(dr, 0, HDR(dr, 0), 16, VIRTQ_DESC_F_NEXT, 1);
-	set_desc(dr, 1, DATA(dr), 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
-	set_desc(dr, 2, HDR(dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+	memset(vdrv_gpa(HDR(dr, 0)), 0, 16);
+	*(uint32_t *)vdrv_gpa(HDR(dr, 0)) = 1;
+	vdrv_desc(&dr->q, 0, HDR(dr, 0), 16, VIRTQ_DESC_F_NEXT, 1);
+	vdrv_desc(&dr->q, 1, DATA(dr), 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	vdrv_desc(&dr->q, 2, HDR(dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
 	*status = 0xee;
 	publish(dr, 0);
 	kick(dr);
-	done = wait_used(dr, dr->avail_idx);	/* before *status is read */
+	done = vdrv_wait_used(&dr->q, dr->q.avail_idx, 5000);	/* before *status is read */
 	check(&tc, done && *status == 1, "OUT into writable data: status %#x", *status);
 	/* No status byte at all: broken. */
-	set_desc(dr, 0, HDR(dr, 0), 16, 0, 0);
+	vdrv_desc(&dr->q, 0, HDR(dr, 0), 16, 0, 0);
 	publish(dr, 0);
 	kick(dr);
-	for (int i = 0; i < 1000 && !(r(dr, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET); i++)
+	for (int i = 0; i < 1000 && !(vdrv_r(&dr->v, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET); i++)
 		usleep(1000);
-	check(&tc, r(dr, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET,
+	check(&tc, vdrv_r(&dr->v, STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET,
 	      "a request without a status byte did not break the device");
 	case_end(&tc, "virtio-blk: bad header or status layout -> IOERR, no status -> NEEDS_RESET");
 }
@@ -699,23 +581,23 @@ static void test_reset_stops(struct drv *dr, const char *path)
 
 	case_begin(&tc);
 	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
-	w(dr, STATUS, 0, 1);
-	check(&tc, r(dr, STATUS, 1) == 0, "status after reset");
-	before = used_idx(dr);
-	memset(gpa(DATA(dr)), 0x77, 512);
-	set_desc(dr, 0, HDR(dr, 0), 16, VIRTQ_DESC_F_NEXT, 1);
-	*(uint32_t *)gpa(HDR(dr, 0)) = 1;
-	set_desc(dr, 1, DATA(dr), 512, VIRTQ_DESC_F_NEXT, 2);
-	set_desc(dr, 2, HDR(dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+	vdrv_w(&dr->v, STATUS, 0, 1);
+	check(&tc, vdrv_r(&dr->v, STATUS, 1) == 0, "status after reset");
+	before = vdrv_used_idx(&dr->q);
+	memset(vdrv_gpa(DATA(dr)), 0x77, 512);
+	vdrv_desc(&dr->q, 0, HDR(dr, 0), 16, VIRTQ_DESC_F_NEXT, 1);
+	*(uint32_t *)vdrv_gpa(HDR(dr, 0)) = 1;
+	vdrv_desc(&dr->q, 1, DATA(dr), 512, VIRTQ_DESC_F_NEXT, 2);
+	vdrv_desc(&dr->q, 2, HDR(dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
 	publish(dr, 0);
 	kick(dr);
 	usleep(100000);
-	check(&tc, used_idx(dr) == before, "the used ring moved after reset");
+	check(&tc, vdrv_used_idx(&dr->q) == before, "the used ring moved after reset");
 	check(&tc, file_is(path, 0, 512, 0x55, NULL), "the image was written after reset");
 	/* The stale kick is not served by the next driver either. */
 	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "re-init");
 	usleep(50000);
-	check(&tc, used_idx(dr) == 0 && file_is(path, 0, 512, 0x55, NULL),
+	check(&tc, vdrv_used_idx(&dr->q) == 0 && file_is(path, 0, 512, 0x55, NULL),
 	      "the old request was served after re-init");
 	case_end(&tc, "virtio-pci: reset stops the device; nothing reaches guest or image after");
 }
@@ -736,9 +618,9 @@ static void test_readonly(void)
 	if (!b)
 		goto out;
 	check(&tc, drv_init(&dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
-	check(&tc, (dr.features & F_RO) && !(dr.features & (F_DISCARD | F_WZ)),
-	      "features %#llx", (unsigned long long)dr.features);
-	memset(gpa(DATA(&dr)), 0x11, 4096);
+	check(&tc, (dr.v.features & F_RO) && !(dr.v.features & (F_DISCARD | F_WZ)),
+	      "features %#llx", (unsigned long long)dr.v.features);
+	memset(vdrv_gpa(DATA(&dr)), 0x11, 4096);
 	st = request(&dr, 1, 0, 4096, false);
 	check(&tc, st == 1, "OUT: %d", st);
 	st = dwz(&dr, 13, 0, 8, 0);
@@ -747,7 +629,7 @@ static void test_readonly(void)
 	check(&tc, st == 1, "DISCARD: %d", st);
 	check(&tc, file_is(path, 0, 4096, 0x55, NULL), "read-only image written");
 	st = request(&dr, 0, 0, 4096, true);
-	check(&tc, st == 0 && ((uint8_t *)gpa(DATA(&dr)))[100] == 0x55, "IN: %d", st);
+	check(&tc, st == 0 && ((uint8_t *)vdrv_gpa(DATA(&dr)))[100] == 0x55, "IN: %d", st);
 	virtio_blk_destroy(b);
 out:
 	case_end(&tc, "virtio-blk: readonly refuses OUT/DISCARD/WRITE_ZEROES with IOERR");
@@ -763,7 +645,7 @@ static void test_ioeventfd(struct drv *dr)
 	vm.ioeventfd = true;
 	fake_vm_log_reset();
 	check(&tc, drv_init(dr, ~0ull, PCI_MSIX_NO_VECTOR), "driver init");
-	notify = dr->bar + VIRTIO_PCI_NOTIFY_OFF;
+	notify = dr->v.bar + VIRTIO_PCI_NOTIFY_OFF;
 	pthread_mutex_lock(&fake_vm.lock);
 	check(&tc, fake_vm.nioev == 1 && fake_vm.ioev[0].addr == notify &&
 	      fake_vm.ioev[0].len == 2, "%u registered, at %#llx",
@@ -772,32 +654,32 @@ static void test_ioeventfd(struct drv *dr)
 	pthread_mutex_unlock(&fake_vm.lock);
 	/* The module signals the eventfd; no exit reaches vmctl. */
 	{
-		unsigned int slot = dr->avail_idx % (QSIZE / 4), d0 = slot * 3;
+		unsigned int slot = dr->q.avail_idx % (QSIZE / 4), d0 = slot * 3;
 		uint32_t h[4] = { 4, 0, 0, 0 };
 
-		memcpy(gpa(HDR(dr, slot)), h, 16);
-		set_desc(dr, d0, HDR(dr, slot), 16, VIRTQ_DESC_F_NEXT, d0 + 1);
-		set_desc(dr, d0 + 1, HDR(dr, slot) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+		memcpy(vdrv_gpa(HDR(dr, slot)), h, 16);
+		vdrv_desc(&dr->q, d0, HDR(dr, slot), 16, VIRTQ_DESC_F_NEXT, d0 + 1);
+		vdrv_desc(&dr->q, d0 + 1, HDR(dr, slot) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
 		publish(dr, d0);
 		eventfd_write(fd, 1);
-		check(&tc, wait_used(dr, dr->avail_idx), "kick through the eventfd lost");
+		check(&tc, vdrv_wait_used(&dr->q, dr->q.avail_idx, 5000), "kick through the eventfd lost");
 	}
 	/* Move BAR 0. */
-	cfg_w(dr->d, PCI_BASE_ADDRESS_0, dr->bar + 0x100000, 4);
-	dr->bar = cfg_r(dr->d, PCI_BASE_ADDRESS_0, 4) & ~0xfull;
+	vdrv_cfg_w(dr->v.d, PCI_BASE_ADDRESS_0, dr->v.bar + 0x100000, 4);
+	dr->v.bar = vdrv_cfg_r(dr->v.d, PCI_BASE_ADDRESS_0, 4) & ~0xfull;
 	pthread_mutex_lock(&fake_vm.lock);
 	check(&tc, fake_vm.nioev == 1 &&
-	      fake_vm.ioev[0].addr == dr->bar + VIRTIO_PCI_NOTIFY_OFF &&
-	      dr->bar == notify - VIRTIO_PCI_NOTIFY_OFF + 0x100000,
+	      fake_vm.ioev[0].addr == dr->v.bar + VIRTIO_PCI_NOTIFY_OFF &&
+	      dr->v.bar == notify - VIRTIO_PCI_NOTIFY_OFF + 0x100000,
 	      "after the move: %u at %#llx", fake_vm.nioev,
 	      (unsigned long long)fake_vm.ioev[0].addr);
 	pthread_mutex_unlock(&fake_vm.lock);
 	/* Memory decode off: gone; on: back. */
-	cfg_w(dr->d, PCI_COMMAND, cfg_r(dr->d, PCI_COMMAND, 2) & ~PCI_COMMAND_MEMORY, 2);
+	vdrv_cfg_w(dr->v.d, PCI_COMMAND, vdrv_cfg_r(dr->v.d, PCI_COMMAND, 2) & ~PCI_COMMAND_MEMORY, 2);
 	check(&tc, fake_vm.nioev == 0, "registered with decode off");
-	cfg_w(dr->d, PCI_COMMAND, cfg_r(dr->d, PCI_COMMAND, 2) | PCI_COMMAND_MEMORY, 2);
+	vdrv_cfg_w(dr->v.d, PCI_COMMAND, vdrv_cfg_r(dr->v.d, PCI_COMMAND, 2) | PCI_COMMAND_MEMORY, 2);
 	check(&tc, fake_vm.nioev == 1, "not back with decode on");
-	w(dr, STATUS, 0, 1);
+	vdrv_w(&dr->v, STATUS, 0, 1);
 	check(&tc, fake_vm.nioev == 0, "still registered after reset");
 	check(&tc, fake_vm.ioev_assigns == fake_vm.ioev_deassigns,
 	      "%u assigns, %u deassigns", fake_vm.ioev_assigns, fake_vm.ioev_deassigns);
@@ -826,20 +708,20 @@ static void test_four_disks(void)
 		check(&tc, drv_init(&dr[i], ~0ull, PCI_MSIX_NO_VECTOR), "init %d", i);
 	}
 	for (i = 0; i < 4; i++)
-		memset(gpa(DATA(&dr[i])), 0xa0 + i, 512);
+		memset(vdrv_gpa(DATA(&dr[i])), 0xa0 + i, 512);
 	/* All four in flight at once, then waited for. */
 	for (i = 0; i < 4; i++) {
 		uint32_t h[4] = { 1, 0, 3, 0 };
 
-		memcpy(gpa(HDR(&dr[i], 0)), h, 16);
-		set_desc(&dr[i], 0, HDR(&dr[i], 0), 16, VIRTQ_DESC_F_NEXT, 1);
-		set_desc(&dr[i], 1, DATA(&dr[i]), 512, VIRTQ_DESC_F_NEXT, 2);
-		set_desc(&dr[i], 2, HDR(&dr[i], 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+		memcpy(vdrv_gpa(HDR(&dr[i], 0)), h, 16);
+		vdrv_desc(&dr[i].q, 0, HDR(&dr[i], 0), 16, VIRTQ_DESC_F_NEXT, 1);
+		vdrv_desc(&dr[i].q, 1, DATA(&dr[i]), 512, VIRTQ_DESC_F_NEXT, 2);
+		vdrv_desc(&dr[i].q, 2, HDR(&dr[i], 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
 		publish(&dr[i], 0);
 		kick(&dr[i]);
 	}
 	for (i = 0; i < 4; i++)
-		check(&tc, wait_used(&dr[i], 1) && file_is(path[i], 3 * 512, 512, 0xa0 + i, NULL),
+		check(&tc, vdrv_wait_used(&dr[i].q, 1, 5000) && file_is(path[i], 3 * 512, 512, 0xa0 + i, NULL),
 		      "disk %d", i);
 out:
 	for (i = 0; i < 4; i++)
@@ -872,6 +754,7 @@ int main(void)
 		return 1;
 	if (pci_host_init(&host, &vm))
 		return 1;
+	vdrv_use_vm(&vm);
 	path = make_image("a.img", 0x55);
 	snprintf(spec, sizeof(spec), "%s,serial=disk-A1", path);
 	b = open_disk(&dr, spec, 0x100000);

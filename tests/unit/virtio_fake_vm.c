@@ -19,6 +19,7 @@ void fake_vm_log_reset(void)
 		atomic_store(&fake_vm.irq_level[i], -1);
 	pthread_mutex_lock(&fake_vm.lock);
 	fake_vm.nioev = fake_vm.ioev_assigns = fake_vm.ioev_deassigns = 0;
+	fake_vm.nirqfd = fake_vm.irqfd_assigns = fake_vm.irqfd_deassigns = 0;
 	pthread_mutex_unlock(&fake_vm.lock);
 }
 
@@ -34,6 +35,7 @@ int fake_vm_init(struct vmctl_vm *vm, uint64_t mem_size)
 	vm->mem_size = mem_size;
 	vm->irqchip = true;
 	vm->msi = true;
+	vm->irqfd = true;
 	vmctl_bus_init(&vm->pio, "port");
 	vmctl_bus_init(&vm->mmio, "MMIO");
 	fake_vm_log_reset();
@@ -109,4 +111,59 @@ int vmctl_vm_ioeventfd(struct vmctl_vm *vm, uint64_t addr, unsigned int len,
 	}
 	pthread_mutex_unlock(&fake_vm.lock);
 	return ret;
+}
+
+/* Like the module: EEXIST for a second irqfd of @fd, ENOENT for none. */
+int vmctl_vm_irqfd(struct vmctl_vm *vm, int fd, uint64_t addr, uint32_t data,
+		   bool deassign)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (!vm->irqfd) {
+		errno = ENOTTY;
+		return -1;
+	}
+	pthread_mutex_lock(&fake_vm.lock);
+	for (i = 0; i < fake_vm.nirqfd; i++)
+		if (fake_vm.irqfd[i].fd == fd)
+			break;
+	if (deassign) {
+		fake_vm.irqfd_deassigns++;
+		if (i == fake_vm.nirqfd) {
+			errno = ENOENT;
+			ret = -1;
+		} else {
+			fake_vm.irqfd[i] = fake_vm.irqfd[--fake_vm.nirqfd];
+		}
+	} else {
+		fake_vm.irqfd_assigns++;
+		if (i < fake_vm.nirqfd || fake_vm.nirqfd == FAKE_IRQFDS) {
+			errno = EEXIST;
+			ret = -1;
+		} else {
+			fake_vm.irqfd[fake_vm.nirqfd++] =
+				(struct fake_irqfd){ fd, addr, data };
+		}
+	}
+	pthread_mutex_unlock(&fake_vm.lock);
+	return ret;
+}
+
+bool fake_vm_irqfd_of(int fd, uint64_t *addr, uint32_t *data)
+{
+	unsigned int i;
+	bool found = false;
+
+	pthread_mutex_lock(&fake_vm.lock);
+	for (i = 0; i < fake_vm.nirqfd; i++) {
+		if (fake_vm.irqfd[i].fd != fd)
+			continue;
+		*addr = fake_vm.irqfd[i].addr;
+		*data = fake_vm.irqfd[i].data;
+		found = true;
+		break;
+	}
+	pthread_mutex_unlock(&fake_vm.lock);
+	return found;
 }

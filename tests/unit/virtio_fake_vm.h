@@ -2,7 +2,7 @@
 /*
  * A VM without /dev/hvx for the virtio and block tests: guest RAM is
  * memory of the test's, and the calls a device makes into core/vm.c
- * (MSIs, IOAPIC lines, ioeventfds) are recorded for the test to check.
+ * (MSIs, IOAPIC lines, ioeventfds, irqfds) are recorded for the test to check.
  */
 #ifndef VIRTIO_FAKE_VM_H
 #define VIRTIO_FAKE_VM_H
@@ -14,11 +14,18 @@
 #include "core/vm.h"
 
 #define FAKE_IOEVENTFDS	16
+#define FAKE_IRQFDS	16
 
 struct fake_ioeventfd {
 	uint64_t addr;
 	unsigned int len;
 	int fd;
+};
+
+struct fake_irqfd {
+	int fd;
+	uint64_t addr;
+	uint32_t data;
 };
 
 struct fake_vm_log {
@@ -30,6 +37,9 @@ struct fake_vm_log {
 	pthread_mutex_t lock;
 	struct fake_ioeventfd ioev[FAKE_IOEVENTFDS];
 	unsigned int nioev, ioev_assigns, ioev_deassigns;
+	/* Registered MSI irqfds (vm->irqfd), and the calls made. */
+	struct fake_irqfd irqfd[FAKE_IRQFDS];
+	unsigned int nirqfd, irqfd_assigns, irqfd_deassigns;
 };
 
 extern struct fake_vm_log fake_vm;
@@ -38,5 +48,7 @@ extern struct fake_vm_log fake_vm;
 int fake_vm_init(struct vmctl_vm *vm, uint64_t mem_size);
 void fake_vm_destroy(struct vmctl_vm *vm);
 void fake_vm_log_reset(void);
+/* The irqfd registered for @fd: true with its message, else false. */
+bool fake_vm_irqfd_of(int fd, uint64_t *addr, uint32_t *data);
 
 #endif

@@ -384,6 +384,55 @@ static void test_avail_wrap(void)
 	case_end(&tc, "virtqueue: avail index wraps at 2^16");
 }
 
+/*
+ * Chains taken and given back come again in order, re-read from the ring
+ * (a descriptor changed meanwhile is seen as changed, and checked), and
+ * the used ring only shows what was pushed. Across the 2^16 wrap too.
+ */
+static void test_unpop(void)
+{
+	struct virtq_chain c = chain();
+	uint16_t heads[3] = { 2, 6, 9 }, got[3];
+	uint32_t *elem = (uint32_t *)(used() + 2);
+	struct tcase tc;
+	struct virtq q;
+	int i;
+
+	case_begin(&tc);
+	setup(&q, false, false);
+	q.last_avail = 0xfffe;
+	avail()[1] = 0xfffe;
+	for (i = 0; i < 3; i++) {
+		set(desc(heads[i]), BUF_GPA + 0x100 * i, 64 + i, VIRTQ_DESC_F_WRITE, 0);
+		offer(heads[i]);
+	}
+	for (i = 0; i < 3; i++) {
+		check(&tc, virtq_pop(&q, &c) == 1, "pop %d: %s", i, q.why);
+		got[i] = c.head;
+	}
+	check(&tc, virtq_pop(&q, &c) == 0, "a fourth chain");
+	virtq_push(&q, got[0], 10);
+	virtq_unpop(&q, 2);
+	check(&tc, q.last_avail == 0xffff, "last_avail %#x", q.last_avail);
+	check(&tc, virtq_pop(&q, &c) == 1 && c.head == 6 && c.in_len == 65,
+	      "the first one given back: head %u len %u", c.head, c.in_len);
+	virtq_unpop(&q, 1);
+	/* The driver rewrites an available descriptor: the new one is seen. */
+	set(desc(6), BUF_GPA, 32, VIRTQ_DESC_F_WRITE, 0);
+	check(&tc, virtq_pop(&q, &c) == 1 && c.head == 6 && c.in_len == 32,
+	      "re-read after unpop: head %u len %u", c.head, c.in_len);
+	check(&tc, virtq_pop(&q, &c) == 1 && c.head == 9 && c.in_len == 66,
+	      "then the next: head %u len %u", c.head, c.in_len);
+	check(&tc, virtq_pop(&q, &c) == 0, "more than were offered");
+	check(&tc, used()[1] == 1 && elem[0] == 2 && elem[1] == 10,
+	      "used ring: idx %u, elem %u/%u", used()[1], elem[0], elem[1]);
+	/* Given back and now hostile: checked again, as the first time. */
+	virtq_unpop(&q, 1);
+	set(desc(9), MEM_SIZE - 8, 64, VIRTQ_DESC_F_WRITE, 0);
+	check(&tc, virtq_pop(&q, &c) < 0, "a chain made hostile after unpop taken");
+	case_end(&tc, "virtqueue: unpop gives chains back; they are re-read and re-checked");
+}
+
 int main(void)
 {
 	if (fake_vm_init(&vm, MEM_SIZE))
@@ -410,6 +459,7 @@ int main(void)
 	test_event_idx();
 	test_no_interrupt();
 	test_avail_wrap();
+	test_unpop();
 	fake_vm_destroy(&vm);
 	return tap_finish();
 }

@@ -4,23 +4,7 @@
 #include <string.h>
 
 #include "block/opts.h"
-
-static int bad(char *err, size_t errlen, const char *what, const char *item,
-	       size_t len)
-{
-	snprintf(err, errlen, "%s: '%.*s'", what, (int)len, item);
-	return -1;
-}
-
-/* Does the option @item (@len bytes, no comma) start with "@key="? */
-static const char *value_of(const char *item, size_t len, const char *key)
-{
-	size_t k = strlen(key);
-
-	if (len > k && !strncmp(item, key, k) && item[k] == '=')
-		return item + k + 1;
-	return NULL;
-}
+#include "core/optparse.h"
 
 int block_opts_parse(const char *arg, struct block_opts *o, char *err,
 		     size_t errlen)
@@ -32,9 +16,9 @@ int block_opts_parse(const char *arg, struct block_opts *o, char *err,
 	o->cache = BLOCK_CACHE_WRITEBACK;
 	len = p ? (size_t)(p - arg) : strlen(arg);
 	if (!len)
-		return bad(err, errlen, "no image path", arg, strlen(arg));
+		return optparse_bad(err, errlen, "no image path", arg, strlen(arg));
 	if (len >= sizeof(o->path))
-		return bad(err, errlen, "image path too long", arg, 40);
+		return optparse_bad(err, errlen, "image path too long", arg, 40);
 	memcpy(o->path, arg, len);
 
 	while (p) {
@@ -43,7 +27,7 @@ int block_opts_parse(const char *arg, struct block_opts *o, char *err,
 		len = p ? (size_t)(p - item) : strlen(item);
 		if (len == 8 && !strncmp(item, "readonly", 8)) {
 			o->readonly = true;
-		} else if ((v = value_of(item, len, "cache"))) {
+		} else if ((v = optparse_value(item, len, "cache"))) {
 			size_t vl = len - (size_t)(v - item);
 
 			if (vl == 4 && !strncmp(v, "none", 4))
@@ -51,21 +35,21 @@ int block_opts_parse(const char *arg, struct block_opts *o, char *err,
 			else if (vl == 9 && !strncmp(v, "writeback", 9))
 				o->cache = BLOCK_CACHE_WRITEBACK;
 			else
-				return bad(err, errlen, "cache is none or writeback, not", v, vl);
-		} else if ((v = value_of(item, len, "serial")) ||
+				return optparse_bad(err, errlen, "cache is none or writeback, not", v, vl);
+		} else if ((v = optparse_value(item, len, "serial")) ||
 			   (len == 7 && !strncmp(item, "serial=", 7))) {
 			size_t vl = v ? len - (size_t)(v - item) : 0;
 			size_t i;
 
 			if (vl > BLOCK_SERIAL_MAX)
-				return bad(err, errlen, "serial is at most 20 bytes", v, vl);
+				return optparse_bad(err, errlen, "serial is at most 20 bytes", v, vl);
 			for (i = 0; i < vl; i++)
 				if (v[i] < 0x21 || v[i] > 0x7e)
-					return bad(err, errlen, "serial is printable ASCII without spaces", v, vl);
+					return optparse_bad(err, errlen, "serial is printable ASCII without spaces", v, vl);
 			memcpy(o->serial, v, vl);
 			o->serial[vl] = '\0';
 		} else {
-			return bad(err, errlen, "unknown disk option (readonly, cache=, serial=)",
+			return optparse_bad(err, errlen, "unknown disk option (readonly, cache=, serial=)",
 				   item, len);
 		}
 	}

@@ -30,6 +30,8 @@
 #include "core/machine.h"
 #include "core/vm.h"
 #include "hw/serial.h"
+#include "net/nic.h"
+#include "net/opts.h"
 #include "vmctl.h"
 
 #define DEFAULT_APPEND		"console=ttyS0"
@@ -44,6 +46,8 @@ struct run_opts {
 	unsigned int nmodules;
 	struct block_opts disks[VMCTL_MAX_DISKS];
 	unsigned int ndisks;
+	struct nic_opts nics[VMCTL_MAX_NICS];
+	unsigned int nnics;
 	uint64_t load_addr, mem_mib;
 	unsigned int cpus, timeout;
 	bool stats, console, multiboot;
@@ -59,6 +63,9 @@ struct run_ctx {
 	struct vmctl_serial *com1;	/* one for all the boots: the console's */
 	/* Open, and locked, from before the first boot to the end. */
 	struct raw_image images[VMCTL_MAX_DISKS];
+	/* Likewise the NICs' taps and filters; devs[] is this boot's. */
+	struct vmctl_nic nics[VMCTL_MAX_NICS];
+	struct virtio_net *devs[VMCTL_MAX_NICS];
 	unsigned int boots;
 	struct timespec start;
 };
@@ -87,6 +94,21 @@ static void run_usage(void)
 	       "                        is locked while the VM runs; cache=writeback (the\n"
 	       "                        default) uses the host's page cache, cache=none\n"
 	       "                        does not; serial: at most 20 bytes\n"
+	       "  -N, --nic bridge=BR[,mac=MAC][,vlan=ID][,queues=N][,rate=MBIT]\n"
+	       "            [,ip=ADDR[+ADDR...]][,spoof=on|off][,vhost=on|off]\n"
+	       "                        a virtio-net NIC on a tap in bridge BR (kernels only;\n"
+	       "                        repeat for more, at most 8). The tap is hvxNAME.N,\n"
+	       "                        gone when vmctl ends; mac defaults to one derived\n"
+	       "                        from the VM's name; vlan=ID makes the port an untagged\n"
+	       "                        member of VLAN ID (a VLAN-filtering bridge); queues\n"
+	       "                        are queue pairs (multiqueue, at most 8); rate=MBIT\n"
+	       "                        limits each way to MBIT Mbit/s (1-100000; 0: no\n"
+	       "                        limit, the default); ip= are the VM's addresses for\n"
+	       "                        the anti-spoof filter, which drops frames from other\n"
+	       "                        MACs and addresses (spoof=off: no filter, or with\n"
+	       "                        rate= the policer only); vhost=on (the default) uses\n"
+	       "                        the kernel's vhost-net where it loads. It takes\n"
+	       "                        CAP_NET_ADMIN\n"
 	       "  -n, --name NAME       the name for vmctl list/info/stop (default vmPID);\n"
 	       "                        letters, digits, '.', '_', '-', at most 32\n"
 	       "      --no-console      do not read standard input\n"
@@ -196,6 +218,10 @@ static void ctl_info(void *opaque, FILE *out)
 	for (i = 0; i < o->ndisks; i++)
 		fprintf(out, "disk%u: %s%s\n", i, o->disks[i].path,
 			o->disks[i].readonly ? " (readonly)" : "");
+	pthread_mutex_lock(&ctx->lock);
+	for (i = 0; i < o->nnics; i++)
+		vmctl_nic_info(&ctx->nics[i], ctx->devs[i], out);
+	pthread_mutex_unlock(&ctx->lock);
 	fprintf(out, "boots: %u\n", ctx->boots);
 	fprintf(out, "uptime_s: %lld\n",
 		(long long)(now.tv_sec - ctx->start.tv_sec));
@@ -233,6 +259,7 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 	struct vmctl_machine_config cfg = {
 		.mem_bytes = o->mem_mib << 20, .cpus = o->cpus, .pc = !o->raw,
 		.serial = { ctx->com1 }, .nserial = 1, .ndisks = o->ndisks,
+		.nnics = o->nnics,
 		.on_poweroff = on_poweroff, .on_reset = on_reset,
 		.opaque = ctx,
 	};
@@ -245,6 +272,8 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 		cfg.disk[i] = &o->disks[i];
 		cfg.image[i] = &ctx->images[i];
 	}
+	for (i = 0; i < o->nnics; i++)
+		cfg.nic[i] = &ctx->nics[i].dev;
 	if (vmctl_machine_create(&m, &cfg)) {
 		*exit_code = access("/dev/hvx", F_OK) ? VMCTL_NO_HVX : VMCTL_ERR;
 		return VMCTL_STOP_ERROR;
@@ -262,6 +291,8 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 	pthread_mutex_lock(&ctx->lock);
 	ctx->vm = &m.vm;
 	ctx->pm = o->raw ? NULL : &m.pm;
+	for (i = 0; i < m.nnics; i++)
+		ctx->devs[i] = m.nic[i];
 	ctx->boots++;
 	pthread_mutex_unlock(&ctx->lock);
 
@@ -270,6 +301,7 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 	pthread_mutex_lock(&ctx->lock);
 	ctx->vm = NULL;
 	ctx->pm = NULL;
+	memset(ctx->devs, 0, sizeof(ctx->devs));
 	pthread_mutex_unlock(&ctx->lock);
 	if (o->stats)
 		vmctl_vm_print_stats(&m.vm, stderr);
@@ -283,7 +315,7 @@ static int run_vm(const struct run_opts *o)
 	struct run_ctx ctx = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct timespec now;
 	enum vmctl_stop stop;
-	unsigned int left = o->timeout, i, opened;
+	unsigned int left = o->timeout, i, opened, nics = 0;
 	int code;
 
 	clock_gettime(CLOCK_MONOTONIC, &ctx.start);
@@ -291,6 +323,11 @@ static int run_vm(const struct run_opts *o)
 	for (opened = 0; opened < o->ndisks; opened++)
 		if (raw_open(&ctx.images[opened], o->disks[opened].path,
 			     o->disks[opened].readonly, o->disks[opened].cache))
+			goto err_images;
+	/* So are a missing bridge, a tap that exists, no CAP_NET_ADMIN. */
+	for (nics = 0; nics < o->nnics; nics++)
+		if (vmctl_nic_create(&ctx.nics[nics], &o->nics[nics], o->name,
+				     nics))
 			goto err_images;
 	ctx.com1 = vmctl_serial_create("com1", VMCTL_COM1_BASE, VMCTL_COM1_IRQ,
 				       STDOUT_FILENO);
@@ -317,6 +354,8 @@ static int run_vm(const struct run_opts *o)
 	}
 	vmctl_console_stop();
 	vmctl_control_stop();
+	for (i = 0; i < o->nnics; i++)
+		vmctl_nic_destroy(&ctx.nics[i]);
 	for (i = 0; i < o->ndisks; i++)
 		raw_close(&ctx.images[i]);
 	/*
@@ -348,6 +387,8 @@ err_control:
 err_serial:
 	vmctl_serial_free(ctx.com1);
 err_images:
+	while (nics)
+		vmctl_nic_destroy(&ctx.nics[--nics]);
 	while (opened)
 		raw_close(&ctx.images[--opened]);
 	return VMCTL_ERR;
@@ -386,8 +427,9 @@ static int check_opts(struct run_opts *o, bool addr_set)
 		fprintf(stderr, "vmctl run: say what to run: --kernel KERNEL or --raw FILE\n");
 		return -1;
 	}
-	if (o->raw && (o->initrd || o->append || o->nmodules || o->ndisks)) {
-		fprintf(stderr, "vmctl run: --initrd, --module, --append and --disk go with --kernel\n");
+	if (o->raw && (o->initrd || o->append || o->nmodules || o->ndisks ||
+		       o->nnics)) {
+		fprintf(stderr, "vmctl run: --initrd, --module, --append, --disk and --nic go with --kernel\n");
 		return -1;
 	}
 	if (o->kernel && addr_set) {
@@ -435,6 +477,7 @@ static int run_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "disk", required_argument, NULL, 'd' },
+		{ "nic", required_argument, NULL, 'N' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "no-console", no_argument, NULL, OPT_NO_CONSOLE },
 		{ "timeout", required_argument, NULL, 't' },
@@ -449,7 +492,7 @@ static int run_run(int argc, char **argv)
 	unsigned int i;
 	int opt, mb;
 
-	while ((opt = getopt_long(argc, argv, "r:a:k:i:M:A:c:m:d:n:t:sh", opts,
+	while ((opt = getopt_long(argc, argv, "r:a:k:i:M:A:c:m:d:N:n:t:sh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'r':
@@ -509,6 +552,20 @@ static int run_run(int argc, char **argv)
 				return VMCTL_USAGE;
 			}
 			o.ndisks++;
+			break;
+		case 'N':
+			if (o.nnics == VMCTL_MAX_NICS) {
+				fprintf(stderr, "vmctl run: at most %d NICs\n",
+					VMCTL_MAX_NICS);
+				return VMCTL_USAGE;
+			}
+			if (nic_opts_parse(optarg, &o.nics[o.nnics], err,
+					   sizeof(err))) {
+				fprintf(stderr, "vmctl run: --nic %s: %s\n",
+					optarg, err);
+				return VMCTL_ERR;
+			}
+			o.nnics++;
 			break;
 		case 'n':
 			o.name = optarg;

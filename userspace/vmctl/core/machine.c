@@ -6,7 +6,8 @@
  *   3. the serial ports, so that anything after can already be seen;
  *   4. the ACPI PM registers (the guest's way out: poweroff, reset);
  *   5. the PCI host bridge, then the devices on it in slot order: the
- *      disks, in command-line order (so the first --disk is vda).
+ *      disks, in command-line order (so the first --disk is vda), then
+ *      the NICs, likewise (the first --nic is the guest's first NIC).
  * Destruction runs the list backwards, after the vCPUs stopped, so that
  * no device is gone while an access might still reach it.
  */
@@ -19,6 +20,7 @@
 #include "hw/legacy.h"
 #include "hw/serial.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
 
 int vmctl_machine_create(struct vmctl_machine *m,
 			 const struct vmctl_machine_config *cfg)
@@ -53,6 +55,12 @@ int vmctl_machine_create(struct vmctl_machine *m,
 			goto fail;
 		m->ndisks++;
 	}
+	for (i = 0; i < cfg->nnics; i++) {
+		m->nic[i] = virtio_net_create(&m->vm, &m->pci, cfg->nic[i]);
+		if (!m->nic[i])
+			goto fail;
+		m->nnics++;
+	}
 	return 0;
 fail:
 	vmctl_machine_destroy(m);
@@ -84,6 +92,8 @@ int vmctl_machine_acpi(struct vmctl_machine *m, uint64_t *rsdp_gpa)
 
 void vmctl_machine_destroy(struct vmctl_machine *m)
 {
+	while (m->nnics)
+		virtio_net_destroy(m->nic[--m->nnics]);
 	while (m->ndisks)
 		virtio_blk_destroy(m->disk[--m->ndisks]);
 	if (m->pci_on)

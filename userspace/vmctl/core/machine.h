@@ -22,11 +22,14 @@
 
 struct vmctl_serial;
 struct virtio_blk;
+struct virtio_net;
+struct virtio_net_opts;
 struct block_opts;
 struct raw_image;
 
 #define VMCTL_MAX_SERIALS	4
 #define VMCTL_MAX_DISKS		8
+#define VMCTL_MAX_NICS		8
 
 struct vmctl_machine_config {
 	uint64_t mem_bytes;
@@ -42,6 +45,9 @@ struct vmctl_machine_config {
 	const struct block_opts *disk[VMCTL_MAX_DISKS];
 	struct raw_image *image[VMCTL_MAX_DISKS];
 	unsigned int ndisks;
+	/* NICs, virtio-net on PCI after the disks: their taps (net/nic.h). */
+	const struct virtio_net_opts *nic[VMCTL_MAX_NICS];
+	unsigned int nnics;
 	/* The guest powered off or asked for a reset (hw/pm.h). */
 	void (*on_poweroff)(void *opaque);
 	void (*on_reset)(void *opaque);
@@ -54,8 +60,9 @@ struct vmctl_machine {
 	struct vmctl_pm pm;
 	struct pci_host pci;
 	struct virtio_blk *disk[VMCTL_MAX_DISKS];
+	struct virtio_net *nic[VMCTL_MAX_NICS];
 	/* How far creation got: destroy undoes exactly that. */
-	unsigned int nserial, ndisks;
+	unsigned int nserial, ndisks, nnics;
 	bool vm_on, pm_on, pci_on;
 };
 

@@ -88,6 +88,8 @@ int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
 	vm->tsc_adjust = vmctl_capability(vm->sys_fd, HVX_CAP_TSC_ADJUST);
 	vm->msi = irqchip && vmctl_capability(vm->sys_fd, HVX_CAP_SIGNAL_MSI);
 	vm->ioeventfd = vmctl_capability(vm->sys_fd, HVX_CAP_IOEVENTFD) > 0;
+	/* An MSI irqfd needs the in-kernel APICs to deliver to. */
+	vm->irqfd = irqchip && vmctl_capability(vm->sys_fd, HVX_CAP_IRQFD) > 0;
 	vm->mem = mmap(NULL, mem_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem == MAP_FAILED) {
@@ -191,6 +193,23 @@ int vmctl_vm_ioeventfd(struct vmctl_vm *vm, uint64_t addr, unsigned int len,
 		return -1;
 	}
 	return ioctl(vm->fd, HVX_IOEVENTFD, &e) ? -1 : 0;
+}
+
+int vmctl_vm_irqfd(struct vmctl_vm *vm, int fd, uint64_t addr, uint32_t data,
+		   bool deassign)
+{
+	struct hvx_irqfd f = {
+		.fd = fd,
+		.flags = deassign ? HVX_IRQFD_DEASSIGN : HVX_IRQFD_MSI,
+		.msi_address = deassign ? 0 : addr,
+		.msi_data = deassign ? 0 : data,
+	};
+
+	if (!vm->irqfd) {
+		errno = ENOTTY;
+		return -1;
+	}
+	return ioctl(vm->fd, HVX_IRQFD, &f) ? -1 : 0;
 }
 
 void *vmctl_vm_gpa(struct vmctl_vm *vm, uint64_t gpa, uint64_t len)

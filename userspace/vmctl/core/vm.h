@@ -57,6 +57,7 @@ struct vmctl_vm {
 	bool msi;		/* HVX_SIGNAL_MSI */
 	_Atomic bool msi_told;	/* a failed MSI was reported */
 	bool ioeventfd;		/* HVX_IOEVENTFD */
+	bool irqfd;		/* HVX_IRQFD (and an irqchip to raise) */
 	_Atomic int stop;	/* enum vmctl_stop */
 	pthread_t main_thread;	/* in vmctl_vm_run(), while running */
 	_Atomic bool running;
@@ -85,6 +86,15 @@ int vmctl_vm_signal_msi(struct vmctl_vm *vm, uint64_t addr, uint32_t data);
 int vmctl_vm_ioeventfd(struct vmctl_vm *vm, uint64_t addr, unsigned int len,
 		       bool pio, bool match, uint64_t value, int fd,
 		       bool deassign);
+/*
+ * Register (or with @deassign remove) an MSI irqfd: each signal of eventfd
+ * @fd sends the message @addr/@data in the kernel, without an exit. Only
+ * @fd names the one to remove. 0, or -1 with errno set (ENOTTY without
+ * HVX_IRQFD, EEXIST if @fd has one, ENOENT removing none) and nothing
+ * printed: the caller has a fallback.
+ */
+int vmctl_vm_irqfd(struct vmctl_vm *vm, int fd, uint64_t addr, uint32_t data,
+		   bool deassign);
 /*
  * Guest memory at @gpa for @len bytes, or NULL if any of it is outside
  * RAM. The guest may change it at any moment: read what matters once.

@@ -153,6 +153,8 @@ void pci_msix_config_written(struct pci_dev *d)
 	m->maskall = ctrl & MSIX_CTRL_MASKALL;
 	flush_pending(m);
 	pthread_mutex_unlock(&m->lock);
+	if (m->control_changed)
+		m->control_changed(m->opaque);
 }
 
 bool pci_msix_enabled(struct pci_dev *d)

@@ -32,8 +32,17 @@ struct pci_msix {
 	unsigned int nvec, cap;		/* cap: the capability's config offset */
 	struct pci_msix_entry table[PCI_MSIX_MAX_VECTORS];
 	uint64_t pba[PCI_MSIX_MAX_VECTORS / 64];
-	/* Called after the guest wrote vector @vec's entry (irqfd users). */
+	/*
+	 * For irqfd users, who must follow what a vector's message is and
+	 * whether it is masked. Both are called without @lock, so that they
+	 * may ask pci_msix_message(); both are optional.
+	 * vector_changed: the guest wrote vector @vec's entry (address, data
+	 * or mask bit), from the vCPU thread of the BAR write.
+	 * control_changed: a config write touched Message Control (MSI-X
+	 * Enable, Function Mask), called with the PCI device's lock held.
+	 */
 	void (*vector_changed)(void *opaque, unsigned int vec);
+	void (*control_changed)(void *opaque);
 	void *opaque;
 };
 

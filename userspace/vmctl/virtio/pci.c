@@ -8,11 +8,24 @@
  *                which the PCI core calls with the device's config lock
  *                held, so nothing here takes that lock inside ioev_lock:
  *                the BAR's address is our own copy, kept by bar_moved
+ *   p->call_lock the call eventfds' routes; taken under p->lock (queue
+ *                vector writes, a reset stopping a vhost device) and
+ *                under the PCI device's lock (MSI-X control writes reach
+ *                us through msix.c's control_changed), so inside it only
+ *                msix.c's lock (pci_msix_message, pci_msix_notify) and
+ *                the module's ioctls: never isr_lock nor the PCI lock
  *   p->isr_lock  ISR and the INTx line (I/O thread and vCPU threads)
  * A reset stops the device's I/O thread while holding p->lock; that
  * thread takes only isr_lock and msix.c's locks, so it always finishes.
+ * The relay thread signals a queue (isr_lock, then the PCI lock, or
+ * msix.c's lock) with call_lock dropped; removing a route waits for that
+ * signal to end (call_cond), which it always does, since the relay needs
+ * neither p->lock nor call_lock for it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,9 +108,249 @@ static void signal_config(void *transport)
 		isr_raise(p, VIRTIO_PCI_ISR_CONFIG);
 }
 
+/* ---- call eventfds ---- */
+
+/*
+ * Make queue @i's route match what can be: an irqfd with the message of
+ * its vector while MSI-X is enabled and the vector unmasked (deassigned
+ * and reassigned when the message changes: an irqfd has no update), else
+ * nothing in the kernel, and the relay reads the eventfd. A signal that
+ * comes between deassign and assign stays in the eventfd's count, which
+ * the module raises at assignment and the relay reads, so none is lost.
+ * A signal the irqfd raises just after the guest masked the vector, and
+ * before this ran, reaches the guest as the write before the mask would
+ * have: an interrupt in flight, as on hardware. Under call_lock.
+ */
+static void call_sync(struct virtio_pci *p, unsigned int i)
+{
+	struct virtio_pci_queue *q = &p->q[i];
+	struct vmctl_vm *vm = p->vdev.vm;
+	uint64_t addr = 0;
+	uint32_t data = 0;
+	bool want;
+
+	want = q->call_fd >= 0 && vm->irqfd && p->pci.msix &&
+	       pci_msix_message(&p->pci, atomic_load(&q->vector), &addr, &data);
+	if (q->irqfd && (!want || addr != q->call_addr || data != q->call_data)) {
+		if (vmctl_vm_irqfd(vm, q->call_fd, 0, 0, true))
+			fprintf(stderr, "vmctl: %s: removing the irqfd of queue %u: %s\n",
+				p->pci.name, i, strerror(errno));
+		q->irqfd = false;
+	}
+	if (!want || q->irqfd)
+		return;
+	if (!vmctl_vm_irqfd(vm, q->call_fd, addr, data, false)) {
+		q->irqfd = true;
+		q->call_addr = addr;
+		q->call_data = data;
+	} else if (!p->irqfd_told) {
+		p->irqfd_told = true;
+		fprintf(stderr, "vmctl: %s: no irqfd for queue %u (%s): its interrupts go through vmctl\n",
+			p->pci.name, i, strerror(errno));
+	}
+}
+
+static void relay_kick(struct virtio_pci *p)
+{
+	if (p->relay_started && eventfd_write(p->relay_wake, 1))
+		fprintf(stderr, "vmctl: %s: waking the interrupt relay: %s\n",
+			p->pci.name, strerror(errno));
+}
+
+/* Re-route every queue whose vector is @vec (all: PCI_MSIX_NO_VECTOR). */
+static void call_sync_vector(struct virtio_pci *p, unsigned int vec)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&p->call_lock);
+	for (i = 0; i < p->nqueues; i++)
+		if (p->q[i].call_fd >= 0 &&
+		    (vec == PCI_MSIX_NO_VECTOR || atomic_load(&p->q[i].vector) == vec))
+			call_sync(p, i);
+	relay_kick(p);
+	pthread_mutex_unlock(&p->call_lock);
+}
+
+/* msix.c's hooks: a table entry, or Enable / Function Mask, changed. */
+static void msix_vector_changed(void *opaque, unsigned int vec)
+{
+	call_sync_vector(opaque, vec);
+}
+
+static void msix_control_changed(void *opaque)
+{
+	call_sync_vector(opaque, PCI_MSIX_NO_VECTOR);
+}
+
+/*
+ * The relay: poll the call eventfds that are not irqfds now, and signal
+ * their queues the ordinary way (INTx and the ISR, or the MSI-X vector,
+ * whose pending bit msix.c sets while it is masked). A thread of the
+ * transport's own, started by the first route: a vhost device has no
+ * thread of its own to lend, and a vCPU thread must not wait on eventfds.
+ * It is idle in poll() while every route is an irqfd.
+ */
+static void *relay_main(void *arg)
+{
+	struct virtio_pci *p = arg;
+	struct pollfd pfd[1 + VIRTIO_PCI_MAX_QUEUES];
+	unsigned int qn[1 + VIRTIO_PCI_MAX_QUEUES];
+	unsigned int gen[1 + VIRTIO_PCI_MAX_QUEUES];
+	unsigned int i, k, n;
+	eventfd_t cnt;
+
+	pthread_mutex_lock(&p->call_lock);
+	while (!p->relay_stop) {
+		pfd[0] = (struct pollfd){ .fd = p->relay_wake, .events = POLLIN };
+		n = 1;
+		for (i = 0; i < p->nqueues; i++) {
+			if (p->q[i].call_fd < 0 || p->q[i].irqfd)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = p->q[i].call_fd,
+						  .events = POLLIN };
+			qn[n] = i;
+			gen[n] = p->q[i].call_gen;
+			n++;
+		}
+		pthread_mutex_unlock(&p->call_lock);
+		if (poll(pfd, n, -1) < 0 && errno != EINTR) {
+			fprintf(stderr, "vmctl: %s: interrupt relay: poll: %s\n",
+				p->pci.name, strerror(errno));
+			pthread_mutex_lock(&p->call_lock);
+			break;
+		}
+		if (pfd[0].revents & POLLIN)
+			(void)!read(p->relay_wake, &cnt, sizeof(cnt));
+		pthread_mutex_lock(&p->call_lock);
+		for (k = 1; k < n; k++) {
+			struct virtio_pci_queue *q = &p->q[qn[k]];
+
+			/* The route may have changed while we polled. */
+			if (!(pfd[k].revents & POLLIN) || q->call_gen != gen[k] ||
+			    q->irqfd || q->call_fd < 0)
+				continue;
+			/* Non-blocking: the module may have taken the count. */
+			if (read(q->call_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+				continue;
+			p->relaying = qn[k];
+			pthread_mutex_unlock(&p->call_lock);
+			signal_queue(p, qn[k]);
+			pthread_mutex_lock(&p->call_lock);
+			p->relaying = -1;
+			pthread_cond_broadcast(&p->call_cond);
+		}
+	}
+	pthread_mutex_unlock(&p->call_lock);
+	return NULL;
+}
+
+/* Under call_lock. 0, or -1 with a message. */
+static int relay_start(struct virtio_pci *p)
+{
+	sigset_t all, old;
+	int err;
+
+	if (p->relay_started)
+		return 0;
+	p->relay_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p->relay_wake < 0) {
+		fprintf(stderr, "vmctl: %s: eventfd: %s\n", p->pci.name,
+			strerror(errno));
+		return -1;
+	}
+	p->relay_stop = false;
+	/* Signals are for the main and vCPU threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&p->relay, NULL, relay_main, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		fprintf(stderr, "vmctl: %s: interrupt relay thread: %s\n",
+			p->pci.name, strerror(err));
+		close(p->relay_wake);
+		return -1;
+	}
+	p->relay_started = true;
+	return 0;
+}
+
+static void relay_shutdown(struct virtio_pci *p)
+{
+	pthread_mutex_lock(&p->call_lock);
+	if (!p->relay_started) {
+		pthread_mutex_unlock(&p->call_lock);
+		return;
+	}
+	p->relay_stop = true;
+	relay_kick(p);
+	pthread_mutex_unlock(&p->call_lock);
+	pthread_join(p->relay, NULL);
+	close(p->relay_wake);
+	p->relay_started = false;
+}
+
+/* Replace queue @i's eventfd by @fd (-1: none). Under call_lock. */
+static void call_set(struct virtio_pci *p, unsigned int i, int fd)
+{
+	struct virtio_pci_queue *q = &p->q[i];
+
+	if (q->irqfd) {
+		if (vmctl_vm_irqfd(p->vdev.vm, q->call_fd, 0, 0, true))
+			fprintf(stderr, "vmctl: %s: removing the irqfd of queue %u: %s\n",
+				p->pci.name, i, strerror(errno));
+		q->irqfd = false;
+	}
+	q->call_fd = fd;
+	q->call_gen++;
+	/* A signal of the old fd the relay is delivering ends first. */
+	while (p->relaying == (int)i)
+		pthread_cond_wait(&p->call_cond, &p->call_lock);
+	call_sync(p, i);
+	relay_kick(p);
+}
+
+static int set_queue_callfd(void *transport, unsigned int i, int fd)
+{
+	struct virtio_pci *p = transport;
+	int flags;
+
+	if (i >= p->nqueues) {
+		fprintf(stderr, "vmctl: %s: no queue %u to route\n", p->pci.name, i);
+		return -1;
+	}
+	/* The relay must never block in read() on a count the module took. */
+	flags = fd >= 0 ? fcntl(fd, F_GETFL) : 0;
+	if (flags < 0 || (fd >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
+		fprintf(stderr, "vmctl: %s: call eventfd of queue %u: %s\n",
+			p->pci.name, i, strerror(errno));
+		return -1;
+	}
+	pthread_mutex_lock(&p->call_lock);
+	if (fd >= 0 && relay_start(p)) {
+		pthread_mutex_unlock(&p->call_lock);
+		return -1;
+	}
+	call_set(p, i, fd);
+	pthread_mutex_unlock(&p->call_lock);
+	return 0;
+}
+
+/* At reset: routes the device left behind go too. */
+static void call_clear(struct virtio_pci *p)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&p->call_lock);
+	for (i = 0; i < p->nqueues; i++)
+		if (p->q[i].call_fd >= 0)
+			call_set(p, i, -1);
+	pthread_mutex_unlock(&p->call_lock);
+}
+
 static const struct virtio_transport_ops virtio_pci_transport_ops = {
 	.signal_queue = signal_queue,
 	.signal_config = signal_config,
+	.set_queue_callfd = set_queue_callfd,
 };
 
 /* 4.1.5.1.2: a vector the table lacks reads back as NO_VECTOR. */
@@ -196,6 +449,7 @@ static void reset(struct virtio_pci *p)
 	ioev_set(p, false);
 	/* Stops the I/O thread: from here on guest memory is left alone. */
 	virtio_dev_reset(&p->vdev);
+	call_clear(p);
 	p->device_feature_select = p->driver_feature_select = 0;
 	p->queue_select = 0;
 	atomic_store(&p->config_vector, PCI_MSIX_NO_VECTOR);
@@ -334,6 +588,12 @@ static void common_write(struct virtio_pci *p, uint64_t off, uint32_t val)
 		return;
 	if (off == CC_Q_MSIX) {
 		atomic_store(&p->q[p->queue_select].vector, vector_checked(p, val));
+		pthread_mutex_lock(&p->call_lock);
+		if (p->q[p->queue_select].call_fd >= 0) {
+			call_sync(p, p->queue_select);
+			relay_kick(p);
+		}
+		pthread_mutex_unlock(&p->call_lock);
 		return;
 	}
 	/*
@@ -495,9 +755,15 @@ struct virtio_pci *virtio_pci_create(struct vmctl_vm *vm,
 		goto err_nomem;
 	}
 	atomic_store(&p->config_vector, PCI_MSIX_NO_VECTOR);
-	for (i = 0; i < p->nqueues; i++)
+	for (i = 0; i < p->nqueues; i++) {
 		atomic_store(&p->q[i].vector, PCI_MSIX_NO_VECTOR);
+		p->q[i].call_fd = -1;
+	}
+	p->relaying = -1;
+	p->relay_wake = -1;
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->call_lock, NULL);
+	pthread_cond_init(&p->call_cond, NULL);
 	pthread_mutex_init(&p->isr_lock, NULL);
 	pthread_mutex_init(&p->ioev_lock, NULL);
 
@@ -528,6 +794,11 @@ struct virtio_pci *virtio_pci_create(struct vmctl_vm *vm,
 	if (vm->msi && pci_msix_init(&p->pci, &p->msix, p->nqueues + 1,
 				     VIRTIO_PCI_MSIX_BAR))
 		goto err_pci;
+	if (p->pci.msix) {
+		p->msix.vector_changed = msix_vector_changed;
+		p->msix.control_changed = msix_control_changed;
+		p->msix.opaque = p;
+	}
 	if (virtio_dev_init(&p->vdev, vm, ops, dev, &virtio_pci_transport_ops, p))
 		goto err_msix;
 	if (pci_host_add(host, &p->pci))
@@ -548,6 +819,8 @@ err_pci:
 	pci_dev_destroy(&p->pci);
 	pthread_mutex_destroy(&p->ioev_lock);
 	pthread_mutex_destroy(&p->isr_lock);
+	pthread_cond_destroy(&p->call_cond);
+	pthread_mutex_destroy(&p->call_lock);
 	pthread_mutex_destroy(&p->lock);
 	free(p->q);
 	free(p);
@@ -564,12 +837,15 @@ void virtio_pci_destroy(struct virtio_pci *p)
 	pthread_mutex_lock(&p->lock);
 	reset(p);
 	pthread_mutex_unlock(&p->lock);
+	relay_shutdown(p);
 	virtio_dev_destroy(&p->vdev);
 	if (p->pci.msix)
 		pci_msix_destroy(&p->msix);
 	pci_dev_destroy(&p->pci);
 	pthread_mutex_destroy(&p->ioev_lock);
 	pthread_mutex_destroy(&p->isr_lock);
+	pthread_cond_destroy(&p->call_cond);
+	pthread_mutex_destroy(&p->call_lock);
 	pthread_mutex_destroy(&p->lock);
 	free(p->q);
 	free(p);

@@ -13,6 +13,14 @@
  *           that each queue has an address of its own for an ioeventfd
  * BAR 1 is the MSI-X table and PBA (msix.c): vector per queue, plus one
  * for configuration changes. Without MSI-X, INTx pin A and the ISR.
+ *
+ * A device whose queues the kernel serves (vhost) gives each queue a call
+ * eventfd (set_queue_callfd): it becomes an irqfd of the queue's MSI-X
+ * message while the vector is enabled and unmasked, so that the kernel
+ * interrupts the guest without vmctl; otherwise (INTx, masked, no vector,
+ * no HVX_IRQFD) a relay thread of the transport reads it and signals the
+ * queue as a device thread would. Devices with threads of their own never
+ * start the relay.
  */
 #ifndef VMCTL_VIRTIO_PCI_H
 #define VMCTL_VIRTIO_PCI_H
@@ -57,6 +65,12 @@ struct virtio_pci_queue {
 	bool ioev_want;			/* enabled when DRIVER_OK was set */
 	bool ioev_registered;
 	uint64_t ioev_addr;
+	/* Under call_lock: the call eventfd routed here (set_queue_callfd). */
+	int call_fd;			/* -1: none */
+	unsigned int call_gen;		/* bumped when call_fd changes */
+	bool irqfd;			/* an irqfd of call_addr/call_data */
+	uint64_t call_addr;
+	uint32_t call_data;
 };
 
 struct virtio_pci {
@@ -81,6 +95,19 @@ struct virtio_pci {
 	pthread_mutex_t ioev_lock;
 	bool bar_mapped, ioev_on, ioev_told;
 	uint64_t bar_addr;
+	/*
+	 * Call eventfds (a vhost device's interrupts): an irqfd of the
+	 * queue's MSI-X message while it is deliverable, else the relay
+	 * thread signals the queue. call_lock is taken inside p->lock and
+	 * inside the PCI device's lock (MSI-X control writes), and takes
+	 * only msix.c's lock inside it; the relay signals without it.
+	 */
+	pthread_mutex_t call_lock;
+	pthread_cond_t call_cond;	/* relaying became -1 */
+	pthread_t relay;
+	bool relay_started, relay_stop, irqfd_told;
+	int relay_wake;			/* eventfd: the relay's set changed */
+	int relaying;			/* the queue being signalled, or -1 */
 };
 
 /*

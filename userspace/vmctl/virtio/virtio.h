@@ -69,10 +69,22 @@ struct virtio_dev_ops {
 	void (*stop)(void *dev);
 };
 
-/* What a device asks of its transport; both safe from any thread. */
+/* What a device asks of its transport; safe from any thread. */
 struct virtio_transport_ops {
 	void (*signal_queue)(void *transport, unsigned int q);
 	void (*signal_config)(void *transport);
+	/*
+	 * Route eventfd @fd to queue @q's interrupt, for a device whose
+	 * queues the kernel serves (vhost): each signal of @fd is then a
+	 * signal_queue(), in the kernel where the transport can (an irqfd of
+	 * the queue's MSI-X message) or by a thread of the transport. The
+	 * transport makes @fd non-blocking; @fd stays open until its route
+	 * is removed or replaced. -1 removes the route; on return
+	 * no signal of the old fd is being or will be delivered. 0 or -1 (a
+	 * message said why). Not with the transport's or the PCI device's
+	 * interrupt locks held (a reset's p->lock is fine).
+	 */
+	int (*set_queue_callfd)(void *transport, unsigned int q, int fd);
 };
 
 struct virtio_queue {

@@ -202,6 +202,16 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	return walk_chain(q, head, c);
 }
 
+void virtq_unpop(struct virtq *q, uint16_t n)
+{
+	/*
+	 * Only what was taken: the entries are still the driver's avail
+	 * ring's, between our last_avail and its idx, so re-reading them is
+	 * as safe as the first reading was.
+	 */
+	q->last_avail -= n;
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
 	uint8_t *e = (uint8_t *)q->used + 4 +

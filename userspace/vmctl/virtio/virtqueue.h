@@ -94,6 +94,15 @@ int virtq_init(struct virtq *q, struct vmctl_vm *vm, uint16_t size,
  */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 /*
+ * Give back the last @n chains virtq_pop() returned that were not pushed,
+ * newest first as it were: the next virtq_pop() takes the oldest of them
+ * again. A device that took buffers before knowing it needs them (virtio-
+ * net's receive path) returns the rest this way. The ring entries and
+ * descriptors are read and checked again when popped again: nothing of
+ * the first walk is trusted to still hold.
+ */
+void virtq_unpop(struct virtq *q, uint16_t n);
+/*
  * Return chain @head to the driver, @written bytes written into its
  * writable descriptors. The element is visible before used->idx moves.
  */
