@@ -22,7 +22,8 @@ DEB_PKGS  := gcc make libc6-dev kmod cpio xz-utils \
 	     bochs bochsbios vgabios busybox-static \
 	     isolinux syslinux-common xorriso acpica-tools e2fsprogs \
 	     pkg-config libnl-3-dev libnl-route-3-dev libbpf-dev libelf-dev \
-	     zlib1g-dev clang llvm bpftool iproute2 util-linux
+	     zlib1g-dev clang llvm bpftool iproute2 util-linux \
+	     corosync libcpg-dev libvotequorum-dev libcmap-dev
 # make bench also boots the Linux guest under QEMU+KVM, the reference.
 BENCH_PKGS := qemu-system-x86 seabios fio iperf3
 
@@ -41,10 +42,10 @@ TEST_HDRS  := $(wildcard tests/selftests/include/*.h) uapi/linux/hvx.h \
 	      $(BUILD)/kselftest/kselftest_harness.h
 
 # vmctl is phony: its own Makefile knows when to rebuild.
-.PHONY: all module module-rt vmctl selftests guests deps check demo bench lint clean
+.PHONY: all module module-rt vmctl hvxd selftests guests deps check demo demo-ha bench lint clean
 
 # The PREEMPT_RT build only where its headers are installed (make deps does).
-all: module vmctl selftests guests $(if $(KDIR_RT),module-rt)
+all: module vmctl hvxd selftests guests $(if $(KDIR_RT),module-rt)
 
 module:
 	@test -d "$(KDIR)" || { echo "no kernel build tree: run 'make deps'" >&2; exit 1; }
@@ -65,6 +66,10 @@ module-rt:
 # vmctl has a Makefile of its own (objects, dependency files, pkg-config).
 vmctl:
 	$(MAKE) -C userspace/vmctl O=$(CURDIR)/$(BUILD)/obj/vmctl OUT=$(CURDIR)/$(BUILD)/vmctl
+
+# hvxd, the cluster daemon: corosync's client libraries, linked dynamically.
+hvxd:
+	$(MAKE) -C userspace/hvxd O=$(CURDIR)/$(BUILD)/obj/hvxd OUT=$(CURDIR)/$(BUILD)/hvxd
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/exit_bench
 $(BUILD)/selftests/exit_bench: tests/bench/exit_bench.c tests/bench/bench_guests.S uapi/linux/hvx.h
@@ -117,6 +122,10 @@ soak: deps all
 demo: deps all
 	tests/testbed/demo.sh
 
+# Only the demo's failover (a few minutes instead of half an hour).
+demo-ha: deps all
+	HVX_DEMO_PARTS=ha tests/testbed/demo.sh
+
 # hvx against KVM, same guest code, same testbed boot; prints the ratios.
 bench: deps all
 	$(MAKE) deps EXTRA_PKGS="$(BENCH_PKGS)"
@@ -128,7 +137,8 @@ clean:
 
 # Guest images for vmctl and the demo: flat binaries from assembly.
 GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/multiboot_hello.elf \
-	  $(BUILD)/guests/virtio_hostile.elf $(BUILD)/guests/linux-initrd.gz
+	  $(BUILD)/guests/virtio_hostile.elf $(BUILD)/guests/ha_heartbeat.elf \
+	  $(BUILD)/guests/linux-initrd.gz
 guests: $(GUESTS)
 # Freestanding 32-bit C guests: no SSE (CR4.OSFXSR is off in a Multiboot
 # kernel), no stack protector or unwind tables (no runtime to back them).
@@ -144,6 +154,16 @@ $(BUILD)/guests/virtio_hostile.elf: tests/guests/virtio_hostile.c \
 		tests/guests/virtio_hostile_entry.S
 	ld -m elf_i386 -T tests/guests/virtio_hostile.ld -o $@ \
 		$(BUILD)/guests/virtio_hostile_entry.o $(BUILD)/guests/virtio_hostile.o
+# The heartbeat guest of the high-availability tests; the same layout as
+# virtio_hostile's, so the same linker script.
+$(BUILD)/guests/ha_heartbeat.elf: tests/guests/ha_heartbeat.c \
+		tests/guests/ha_heartbeat_entry.S tests/guests/virtio_hostile.ld
+	@mkdir -p $(BUILD)/guests
+	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/ha_heartbeat.o tests/guests/ha_heartbeat.c
+	$(CC) -m32 -ffreestanding -nostdlib -c -o $(BUILD)/guests/ha_heartbeat_entry.o \
+		tests/guests/ha_heartbeat_entry.S
+	ld -m elf_i386 -T tests/guests/virtio_hostile.ld -o $@ \
+		$(BUILD)/guests/ha_heartbeat_entry.o $(BUILD)/guests/ha_heartbeat.o
 # The initrd of the Linux guest that vmctl boots in the testbed.
 $(BUILD)/guests/linux-initrd.gz: tests/guests/linux/init tests/guests/linux/disktool.sh \
 		tests/testbed/mkguestinitrd.sh tests/testbed/common.sh

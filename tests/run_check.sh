@@ -126,14 +126,44 @@ count_tap() {
 		if [ "${plan:-0}" -ne "$got" ]; then
 			result fail "testbed/$t" "planned ${plan:-?} tests, $got reported"
 		fi
+		if [ "$t" = ha_watchdog ]; then watchdog_reset_time "$log"; fi
 	done
 }
 
+# watchdog_reset_time LOG: the ha_watchdog suite's timing, which only the
+# host can take: its first boot ends in softdog's reset, and the second
+# boot is another kernel. In the first boot's part of the console, both
+# ends are that kernel's lines with its timestamps: the suite's
+# "hvx-watchdog: SIGSTOP hvxd" (/dev/kmsg) just before it stops hvxd, and
+# softdog's "Initiating system reboot". At most the watchdog's timeout
+# (hvxd's --fence-timeout 5) and 1.5 s: hvxd fed it at most a 250 ms
+# tick before the stop, the rest is the emulated machine's slack.
+watchdog_reset_time() {
+	local d max=6.5
+	d=$(tr -d '\r' <"$1" | awk '
+		function stamp(re, s) {
+			if (!match($0, "\\[ *[0-9]+\\.[0-9]+\\] " re)) return ""
+			s = substr($0, RSTART + 1)
+			sub(/\].*/, "", s)
+			return s + 0
+		}
+		t1 == "" { t1 = stamp("hvx-watchdog: SIGSTOP hvxd"); next }
+		{ t2 = stamp("softdog: Initiating system reboot") }
+		t2 != "" { printf "%.2f\n", t2 - t1; exit }')
+	echo "# testbed/ha_watchdog: SIGSTOP of hvxd to softdog's reset: ${d:-never}${d:+ s} (at most $max s)"
+	if [ -n "$d" ] && awk -v d="$d" -v m="$max" 'BEGIN { exit !(d > 0 && d <= m) }'; then
+		result ok "testbed/ha_watchdog/reset_within_the_watchdog_time"
+	else
+		result fail "testbed/ha_watchdog/reset_within_the_watchdog_time" \
+			"${d:-no SIGSTOP line followed by the softdog reboot line}${d:+ s, more than $max s}"
+	fi
+}
+
 # boot NAME CPUS MODEL TIMEOUT SUITE_TESTS [--kernel KVER] [--module KO]
-#      [--mitigations] [--add SRC:DEST...]: one testbed boot running the
-# suite, on the kernel KVER (default: testbed_kver) with hvx.ko from KO
-# (default: kmod/hvx.ko), with the kernel's default mitigations if asked;
-# its console, status and test list go to the boot's directory, for
+#      [--mitigations] [--append ARGS] [--add SRC:DEST...]: one testbed
+# boot running the suite, on the kernel KVER (default: testbed_kver) with
+# hvx.ko from KO (default: kmod/hvx.ko), with the kernel's default
+# mitigations if asked, ARGS added to its command line; its console, status and test list go to the boot's directory, for
 # report() to read.
 boot() {
 	local name=$1 cpus=$2 model=$3 timeout=$4 tests=$5 dir="$out/testbed-$1"
@@ -150,6 +180,7 @@ boot() {
 			kernel=(--kernel "$2"); shift 2 ;;
 		--module) module=$2; shift 2 ;;
 		--mitigations) runopts+=(--mitigations); shift ;;
+		--append) runopts+=(--append "$2"); shift 2 ;;
 		*) adds+=("$1"); shift ;;
 		esac
 	done
@@ -225,6 +256,19 @@ lane_smp() {
 		--program /usr/sbin/bpftool --program /usr/bin/setpriv \
 		--kmod tun --kmod bridge --kmod 8021q --kmod sch_ingress --kmod sch_tbf --kmod cls_bpf \
 		--kmod vhost_net
+	# The watchdog: one host of the HA fixture (ha_lib.sh), its hvxd with softdog as
+	# /dev/watchdog, stopped while it runs an HA VM; softdog resets the
+	# machine, Bochs boots it again and the suite's second boot finds the
+	# first one's mark in the CMOS RAM (nvram). 1 CPU: two boots to /init
+	# are most of its time, and one host needs no more. hpet=disable:
+	# Bochs 2.7 leaves the PIT's and the RTC's interrupts off after a
+	# reset if the kernel had the HPET in legacy replacement mode (fixed
+	# after 2.7, Bochs issue #218), and its BIOS then waits forever for a
+	# timer tick.
+	# shellcheck disable=SC2046
+	boot ha-watchdog 1 corei7_haswell_4770 1200 "ha_watchdog" --append hpet=disable \
+		--add tests/testbed/ha_watchdog_test.sh:/ha_watchdog_test.sh \
+		$(. tests/testbed/common.sh && ha_fixture_args) --kmod softdog --kmod nvram
 }
 lane_guests() {
 	# The disk suite keeps its images on an ext4 in a RAM disk (brd) and
@@ -241,6 +285,12 @@ lane_guests() {
 	boot vmx-1cpu 1 corei7_haswell_4770 1800 \
 		"guest_smoke_test state_test exits_test memory_test hostile_test eventfd_test vmctl_run virtio_hostile" \
 		--add tests/testbed/virtio_hostile_test.sh:/virtio_hostile_test.sh
+	# HA: three hosts (network, mount and UTS namespaces) on a bridge,
+	# each with Debian's corosync 3 over knet and hvxd (ha_lib.sh, and
+	# common.sh's ha_fixture_args for what it needs in the initramfs).
+	# shellcheck disable=SC2046
+	boot ha 2 corei7_haswell_4770 2400 "ha" \
+		--add tests/testbed/ha_test.sh:/ha_test.sh $(. tests/testbed/common.sh && ha_fixture_args)
 }
 # Each Bochs runs on one host CPU and the boots are most of make check's
 # time: with two CPUs, two lanes of boots run side by side.
@@ -253,7 +303,7 @@ else
 	lane_smp
 	lane_guests
 fi
-for b in vmx-2cpu novmx vmx-rt net linux-guests vmx-1cpu; do
+for b in vmx-2cpu novmx vmx-rt net linux-guests vmx-1cpu ha ha-watchdog; do
 	report "$b"
 done
 

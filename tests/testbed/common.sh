@@ -159,3 +159,22 @@ _copy_program_stubs() {	# ROOT BIN STUB... -- KEPT_LIB_PATH...
 	done
 	rm -rf "$work"
 }
+
+# The HA fixture's part of an initramfs (mkinitramfs.sh arguments), for
+# every boot that runs hosts of ha_lib.sh (the ha and ha-watchdog boots of
+# make check, make demo, make soak): the fixture, Debian's corosync and
+# iproute2, setpriv (corosync without mlockall), hvxd, and the kernel
+# modules of the hosts' links. ldd misses libgcc_s, which glibc dlopens
+# for pthread_cancel (libknet's, when corosync stops); knet's crypto and
+# compression plugins are dlopened only when configured, and the
+# fixture has neither.
+ha_fixture_args() {
+	echo --add tests/testbed/guest_lib.sh:/guest_lib.sh \
+		--add tests/testbed/ha_lib.sh:/ha_lib.sh \
+		--program /usr/sbin/ip --program /usr/sbin/corosync \
+		--program /usr/sbin/corosync-quorumtool --program /usr/sbin/corosync-cfgtool \
+		--program /usr/sbin/corosync-cmapctl --program /usr/bin/setpriv \
+		--program build/hvxd \
+		--add /lib/x86_64-linux-gnu/libgcc_s.so.1:/lib/x86_64-linux-gnu/libgcc_s.so.1 \
+		--kmod veth --kmod bridge
+}

@@ -3,10 +3,11 @@
 # (an emulated Intel CPU with VMX), stream its serial console, and judge it.
 #
 #   run.sh [--cpus N] [--cpu-model MODEL] [--timeout SECONDS] [--workdir DIR]
-#          [--kernel KVER] [--expect-warning REGEX] INITRAMFS
+#          [--kernel KVER] [--append ARGS] [--expect-warning REGEX] INITRAMFS
 #
 # --kernel boots /boot/vmlinuz-KVER (for example the PREEMPT_RT kernel,
 # testbed_kver_rt) instead of the standard Debian kernel (testbed_kver).
+# --append adds ARGS to the kernel's command line.
 #
 # Exit: 0 pass, 1 fail (one line "testbed: FAIL: <reason>"), 2 testbed could not start.
 set -euo pipefail
@@ -15,7 +16,7 @@ here=$(dirname "$(readlink -f "$0")")
 . "$here/common.sh"
 
 usage() {
-	echo "usage: $0 [--cpus N] [--cpu-model MODEL] [--timeout SECONDS] [--workdir DIR] [--kernel KVER] [--mitigations] [--expect-warning REGEX] INITRAMFS" >&2
+	echo "usage: $0 [--cpus N] [--cpu-model MODEL] [--timeout SECONDS] [--workdir DIR] [--kernel KVER] [--append ARGS] [--mitigations] [--expect-warning REGEX] INITRAMFS" >&2
 	exit 2
 }
 cannot_start() { echo "testbed: cannot start: $*" >&2; exit 2; }
@@ -32,6 +33,7 @@ kver=
 # (they cost emulated time and guard against nothing there) unless
 # --mitigations keeps the kernel's defaults, for tests of hvx's own.
 mitigations=mitigations=off
+append=
 initramfs=
 while (($#)); do
 	case $1 in
@@ -40,6 +42,7 @@ while (($#)); do
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--workdir) workdir=${2:?}; shift 2 ;;
 	--kernel) kver=${2:?}; shift 2 ;;
+	--append) append=${2:?}; shift 2 ;;
 	--mitigations) mitigations=; shift ;;
 	--expect-warning) expect=${2:?}; shift 2 ;;
 	-*) usage ;;
@@ -93,7 +96,7 @@ PROMPT 0
 TIMEOUT 1
 LABEL hvx
   KERNEL /vmlinuz
-  APPEND initrd=/initrd.gz console=ttyS0,115200 quiet loglevel=4 $mitigations nokaslr tsc=reliable
+  APPEND initrd=/initrd.gz console=ttyS0,115200 quiet loglevel=4 $mitigations nokaslr tsc=reliable${append:+ $append}
 EOF
 xorriso -as mkisofs -quiet -o "$workdir/testbed.iso" \
 	-b isolinux/isolinux.bin -c isolinux/boot.cat \

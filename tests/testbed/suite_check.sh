@@ -27,7 +27,7 @@ fi
 
 status=0
 for t in $tests; do
-	case $t in vmctl_run|linux_guest|disk|virtio_hostile|net|poweroff_with_vms) continue ;; esac
+	case $t in vmctl_run|linux_guest|disk|virtio_hostile|net|ha|ha_watchdog|ha_soak|poweroff_with_vms) continue ;; esac
 	echo "HVX-SUITE: $t begin"
 	echo "$t" >/tmp/hvx-test	# for /init's heartbeat
 	./$t
@@ -94,6 +94,14 @@ script_suite virtio_hostile sh /virtio_hostile_test.sh
 # Virtual networks: guests on a bridge, VLANs, the anti-spoof filter,
 # nothing left behind; in a network namespace of its own.
 script_suite net unshare -n sh /net_test.sh
+# HA: three hosts of one kernel (namespaces on a bridge), corosync on
+# each: membership, quorum, cuts and power-offs, the overlap checker.
+script_suite ha sh /ha_test.sh
+# The watchdog: one host's hvxd stopped (SIGSTOP) while it runs an HA VM;
+# softdog resets the testbed and the suite's second boot reports it.
+script_suite ha_watchdog sh /ha_watchdog_test.sh
+# The HA soak (make soak only): random failures, the overlap checker.
+script_suite ha_soak sh /ha_soak_test.sh
 
 # The host must still be whole: hvx unloadable, nothing tainted but the
 # unsigned-module flag (E) and out-of-tree flag (O).

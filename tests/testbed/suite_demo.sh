@@ -5,6 +5,8 @@
 # mount the one there), write a file, power off; boot it again and read
 # the file back; then a network: two guests on a bridge of hvx ping each
 # other and the host, with the anti-spoof filter counting on their taps;
+# then high availability: three hosts (namespaces) with corosync and hvxd,
+# an HA VM, its host powered off, the VM running again on a survivor;
 # unload hvx.
 
 say() { printf '\n==== %s\n' "$*"; }
@@ -30,6 +32,10 @@ insmod /lib/modules/hvx.ko || exit 1
 dmesg | grep 'hvx:' | tail -n 3
 vmctl host || exit 1
 
+# The parts (make demo-ha runs only "ha"): HVX_DEMO_PARTS, set by demo.sh.
+part() { case " ${HVX_DEMO_PARTS:-disk net ha} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+if part disk; then
 say "a disk for the guest: a 64 MiB raw image, empty"
 truncate -s 64M /tmp/disk.img
 ls -l /tmp/disk.img
@@ -94,6 +100,9 @@ guest_ended
 grep -q 'written by the guest of the first boot' /tmp/guest.log ||
 	{ echo "demo: the second boot did not read the file back" >&2; exit 1; }
 
+fi
+
+if part net; then
 say "a network: vmctl net create demo0 --subnet 10.0.0.0/24 (a bridge; the host is 10.0.0.1)"
 while read -r m; do insmod "/lib/modules/$m.ko" 2>/dev/null; done </lib/modules/load-order
 vmctl net create demo0 --subnet 10.0.0.0/24 || exit 1
@@ -149,6 +158,39 @@ wait $pid_alpha $pid_beta
 exec 4>&- 5>&-
 vmctl net delete demo0 || exit 1
 vmctl net list
+
+fi
+
+if part ha; then
+say "high availability: three hosts (namespaces of this testbed), each with corosync and hvxd"
+. /ha_lib.sh
+ha_setup 3 || exit 1
+for i in 1 2 3; do ha_start_corosync $i || exit 1; done
+ha_wait_members 1 3 60 >/dev/null || exit 1
+for i in 1 2 3; do hvxd_start $i || exit 1; done
+echo "vmctl ha add web -- --kernel /guests/ha_heartbeat.elf --memory 8 --append hb_ms=500"
+hactl 1 add web -- --kernel $HA_HB --memory 8 --append hb_ms=500 || exit 1
+t0=$(ha_now)
+wait_hb web none 1 "$t0" >/dev/null || { echo "demo: web did not start" >&2; exit 1; }
+sleep 2
+hactl 1 status
+echo "its console (each line a heartbeat: the node it runs on, the generation of this start):"
+tail -n 2 $HA_CONSOLE/web.log
+set -- $(hb web)
+say "power off $1, the host that runs web (all its processes killed at once)"
+ha_power_off ${1#n}
+t0=$(ha_now)
+t=$(wait_hb web $1 2 "$t0") || { echo "demo: web did not fail over" >&2; exit 1; }
+set -- $(hb web)
+echo "web runs again on $1 (generation $2), $t s after the power-off (detection, fence delay, start)"
+sleep 1
+hactl ${1#n} status | tail -n 2
+tail -n 2 $HA_CONSOLE/web.log
+echo "what the survivors decided (audit log of $1):"
+grep -E 'what=(node-left|place)' $HA_DIR/$1/audit.log | tail -n 2 | cut -c1-200
+ha_teardown
+
+fi
 
 say "rmmod hvx"
 rmmod hvx || exit 1

@@ -18,6 +18,7 @@ static const struct vmctl_cmd *const commands[] = {
 	&vmctl_cmd_info,
 	&vmctl_cmd_stop,
 	&vmctl_cmd_net,
+	&vmctl_cmd_ha,
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

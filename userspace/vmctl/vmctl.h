@@ -24,6 +24,7 @@ extern const struct vmctl_cmd vmctl_cmd_list;
 extern const struct vmctl_cmd vmctl_cmd_info;
 extern const struct vmctl_cmd vmctl_cmd_stop;
 extern const struct vmctl_cmd vmctl_cmd_net;
+extern const struct vmctl_cmd vmctl_cmd_ha;
 
 /* Open /dev/hvx, explaining what to fix on failure; fd or -VMCTL_NO_HVX. */
 int vmctl_open_hvx(void);

@@ -25,6 +25,7 @@
 #include "block/opts.h"
 #include "block/raw.h"
 #include "boot/loader_multiboot.h"
+#include "cmd/run_options.h"
 #include "core/console.h"
 #include "core/control.h"
 #include "core/machine.h"
@@ -466,25 +467,6 @@ static int check_opts(struct run_opts *o, bool addr_set)
 
 static int run_run(int argc, char **argv)
 {
-	enum { OPT_NO_CONSOLE = 256 };
-	static const struct option opts[] = {
-		{ "raw", required_argument, NULL, 'r' },
-		{ "load-addr", required_argument, NULL, 'a' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "module", required_argument, NULL, 'M' },
-		{ "append", required_argument, NULL, 'A' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "disk", required_argument, NULL, 'd' },
-		{ "nic", required_argument, NULL, 'N' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "no-console", no_argument, NULL, OPT_NO_CONSOLE },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "stats", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct run_opts o = { .load_addr = 0x7c00, .cpus = 1, .console = true };
 	char err[128];
 	uint64_t val;
@@ -492,8 +474,8 @@ static int run_run(int argc, char **argv)
 	unsigned int i;
 	int opt, mb;
 
-	while ((opt = getopt_long(argc, argv, "r:a:k:i:M:A:c:m:d:N:n:t:sh", opts,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, RUN_SHORT_OPTIONS,
+				  run_long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			o.raw = optarg;
@@ -570,7 +552,7 @@ static int run_run(int argc, char **argv)
 		case 'n':
 			o.name = optarg;
 			break;
-		case OPT_NO_CONSOLE:
+		case RUN_OPT_NO_CONSOLE:
 			o.console = false;
 			break;
 		case 't':
