@@ -300,7 +300,6 @@ idle_cost() {
 	c1=$(ticks) t1=$(ha_now)
 	echo "# hvxd idle: $((c1 - c0)) ticks of CPU in $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s," \
 		"$(grep VmRSS "/proc/$pid/status" | tr -s ' \t' ' ')"
-	time_of hvxd_idle_cpu_ms_per_s "$(awk -v c=$((c1 - c0)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", c * 10 / (b - a) }')"
 }
 
 # All three hosts up (the corosync scenarios may have left some off), an

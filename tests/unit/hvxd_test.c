@@ -1266,9 +1266,13 @@ static void test_apply_relocate(void)
 	check(&tc, r == 0 && v->state == HA_STOPPED && v->node == 0 &&
 		   v->restarts == 0, "powered-off VM, to the node it ran on: %d state %u node %u",
 	      r, v->state, v->node);
+	/* Placed elsewhere (the target had no room): the request is spent. */
+	r = counted(place("a", 3, 2));
+	check(&tc, r == 0 && v->node == 2 && v->target == 0,
+	      "PLACE off the target: %d node %u target %u", r, v->node, v->target);
 	check(&tc, st.version == applied, "version %llu, %llu applied",
 	      (unsigned long long)st.version, (unsigned long long)applied);
-	case_end(&tc, "state: RELOCATE of a running VM sets target; of a failed or powered-off VM stops it (node 0, restarts 0); to its own node -EALREADY");
+	case_end(&tc, "state: RELOCATE of a running VM sets target; of a failed or powered-off VM stops it (node 0, restarts 0); to its own node -EALREADY; any PLACE spends it");
 }
 
 static void test_apply_remove(void)

@@ -501,13 +501,17 @@ int cluster_dispatch_vq(struct hvxd *d)
 	return err == CS_OK || err == CS_ERR_TRY_AGAIN ? 0 : -1;
 }
 
-/* A corosync call that may say "try again" while corosync starts. */
-#define RETRY(call) ({						\
-	cs_error_t _e;						\
-	int _n = 0;						\
-	while ((_e = (call)) == CS_ERR_TRY_AGAIN && _n++ < 50)	\
-		usleep(100000);					\
-	_e; })
+/*
+ * Whether to call corosync again: it says "try again" while it starts.
+ *	do err = call(); while (retry(err, &tries));
+ */
+static bool retry(cs_error_t err, int *tries)
+{
+	if (err != CS_ERR_TRY_AGAIN || ++*tries > 50)
+		return false;
+	usleep(100000);
+	return true;
+}
 
 static void read_cmap(struct hvxd *d)
 {
@@ -556,11 +560,14 @@ int cluster_init(struct hvxd *d)
 	struct votequorum_info info;
 	uint8_t two_node = 0;
 	cs_error_t err;
+	int tries = 0;
 
 	memcpy(group.value, GROUP_NAME, group.length);
 	d->token_s = 1.0;	/* corosync's defaults, if cmap says nothing */
 	d->consensus_s = 1.2;
-	err = RETRY(cmap_initialize(&d->cmap));
+	do
+		err = cmap_initialize(&d->cmap);
+	while (retry(err, &tries));
 	if (err != CS_OK) {
 		logmsg("cannot reach corosync (cmap: error %d): is it running?", err);
 		return -1;
@@ -570,8 +577,11 @@ int cluster_init(struct hvxd *d)
 		logmsg("corosync.conf sets quorum.two_node: hvxd needs three votes (three nodes, or two and a qdevice); with two_node both halves of a split stay quorate");
 		return -1;
 	}
-	err = RETRY(cpg_model_initialize(&d->cpg, CPG_MODEL_V1,
-					 (cpg_model_data_t *)&model, d));
+	tries = 0;
+	do
+		err = cpg_model_initialize(&d->cpg, CPG_MODEL_V1,
+					   (cpg_model_data_t *)&model, d);
+	while (retry(err, &tries));
 	if (err == CS_OK)
 		err = cpg_local_get(d->cpg, &d->my_nodeid);
 	if (err == CS_OK)
@@ -584,7 +594,10 @@ int cluster_init(struct hvxd *d)
 	read_cmap(d);
 	cluster_node(d, d->my_nodeid);
 
-	err = RETRY(votequorum_initialize(&d->vq, &vqcb));
+	tries = 0;
+	do
+		err = votequorum_initialize(&d->vq, &vqcb);
+	while (retry(err, &tries));
 	if (err == CS_OK)
 		err = votequorum_fd_get(d->vq, &d->vq_fd);
 	if (err == CS_OK)
@@ -595,7 +608,10 @@ int cluster_init(struct hvxd *d)
 		logmsg("cannot reach corosync (votequorum: error %d)", err);
 		return -1;
 	}
-	err = RETRY(cpg_join(d->cpg, &group));
+	tries = 0;
+	do
+		err = cpg_join(d->cpg, &group);
+	while (retry(err, &tries));
 	if (err != CS_OK) {
 		logmsg("cannot join the CPG group %s: error %d", GROUP_NAME, err);
 		return -1;

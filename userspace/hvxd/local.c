@@ -41,6 +41,18 @@ static int pidfd_open(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+/*
+ * Signal a VM through its pidfd: the pid of an adopted VM could have been
+ * reused by the time it is signalled; the pidfd names that process only.
+ */
+static void signal_vm(const struct local_vm *l, int sig)
+{
+	if (l->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, l->pidfd, sig, NULL, 0);
+	else if (l->pid > 0)
+		kill(l->pid, sig);
+}
+
 struct local_vm *local_find(struct hvxd *d, const char *name)
 {
 	int i;
@@ -184,8 +196,10 @@ static void start(struct hvxd *d, const struct ha_vm *v)
 			      v->gen, d->cfg.watchdog);
 		return;
 	}
+	if (build_argv(d, v, argv, longs, append, sizeof(append)))
+		return;
 	l = local_new(d);
-	if (!l || build_argv(d, v, argv, longs, append, sizeof(append)))
+	if (!l)
 		return;
 	snprintf(path, sizeof(path), "%s/%s.log", d->cfg.console_dir, v->name);
 	log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -221,6 +235,14 @@ static void start(struct hvxd *d, const struct ha_vm *v)
 	l->child = true;
 	l->started = now_s();
 	l->pidfd = pidfd_open(pid);
+	if (l->pidfd < 0) {
+		/* Unwatchable: it must not run unsupervised. */
+		logmsg("%s: pidfd_open: %s", v->name, strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		l->used = false;
+		return;
+	}
 	pidfile_write(d, l);
 	watchdog_update(d);
 	audit(d, d->my_nodeid, "started", v->name, "gen=%u pid=%d", v->gen, (int)pid);
@@ -238,7 +260,7 @@ static void kill_vm(struct hvxd *d, struct local_vm *l, const char *why)
 {
 	if (l->killing)
 		return;
-	kill(l->pid, SIGKILL);
+	signal_vm(l, SIGKILL);
 	l->killing = true;
 	audit(d, d->my_nodeid, "killed", l->name, "gen=%u pid=%d why=\"%s\"",
 	      l->gen, (int)l->pid, why);
@@ -249,7 +271,7 @@ static void stop_vm(struct hvxd *d, struct local_vm *l, const char *why)
 {
 	if (l->stopping || l->killing)
 		return;
-	kill(l->pid, SIGTERM);
+	signal_vm(l, SIGTERM);
 	l->stopping = true;
 	l->stop_deadline = now_s() + d->cfg.stop_timeout_s;
 	audit(d, d->my_nodeid, "stopping", l->name, "gen=%u pid=%d why=\"%s\"",

@@ -230,8 +230,12 @@ static int apply_place(struct ha_state *s, const struct ha_msg *m)
 	v->node = m->node;
 	v->gen++;
 	v->state = HA_STARTING;
-	if (v->target == m->node)
-		v->target = 0;
+	/*
+	 * A placement consumes a relocation request, on its target or (if
+	 * the target had no room) elsewhere: a target left behind would have
+	 * the new owner stop the VM again.
+	 */
+	v->target = 0;
 	return 0;
 }
 
