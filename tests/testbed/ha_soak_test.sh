@@ -20,11 +20,11 @@ echo "1..3"
 echo "# seed $SEED, $ROUNDS rounds (HVX_HA_SOAK_SEED=$SEED replays them)"
 [ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || fail_rest "insmod hvx failed"
 
-# rnd N: a number from 0 to N-1, from the seed and a counter.
-draws=0
+# rnd N DRAW: a number from 0 to N-1, from the seed, the round and the
+# draw's number in the round (rnd runs in $(...), a subshell, so it can
+# keep no counter of its own).
 rnd() {
-	draws=$((draws + 1))
-	awk -v s="$SEED" -v k=$draws -v n="$1" 'BEGIN { srand(s + k * 7919); print int(rand() * n) }'
+	awk -v s="$SEED" -v k=$((r * 8 + $2)) -v n="$1" 'BEGIN { srand(s + k * 7919); print int(rand() * n) }'
 }
 is_up() { [ ! -e "$HA_DIR/n$1/off" ]; }
 is_cut() { [ -e "$HA_DIR/n$1/cut" ]; }
@@ -47,14 +47,14 @@ actions=""
 overlaps=0
 r=1
 while [ $r -le $ROUNDS ]; do
-	h=$(($(rnd 3) + 1))
-	case $(rnd 6) in
+	h=$(($(rnd 3 1) + 1))
+	case $(rnd 6 2) in
 	0) is_up $h && { ha_power_off $h; a="power-off n$h"; } || { power_on $h; a="power-on n$h"; } ;;
 	1) is_cut $h && { ha_restore $h; a="restore n$h"; } || { is_up $h && ha_cut $h; a="cut n$h"; } ;;
 	2) is_up $h && { hvxd_kill $h; sleep 1; hvxd_start $h; a="hvxd restart n$h"; } || a="none" ;;
 	3) vm=web
-	   [ $(rnd 2) = 0 ] || vm=db
-	   hactl $h relocate $vm n$(($(rnd 3) + 1)) >/dev/null 2>&1
+	   [ "$(rnd 2 3)" = 0 ] || vm=db
+	   hactl $h relocate $vm n$(($(rnd 3 4) + 1)) >/dev/null 2>&1
 	   a="relocate $vm (from n$h): status $?" ;;
 	*) # bring a host back, so that the cluster does not stay down
 	   for i in 1 2 3; do
@@ -63,7 +63,7 @@ while [ $r -le $ROUNDS ]; do
 		a="none"
 	   done ;;
 	esac
-	pause=$(rnd 15)
+	pause=$(rnd 15 5)
 	sleep "$pause"
 	for vm in web db; do
 		if ! ha_overlaps "$HA_CONSOLE/$vm.log" >/tmp/ov; then

@@ -31,6 +31,8 @@ say "insmod hvx.ko"
 insmod /lib/modules/hvx.ko || exit 1
 dmesg | grep 'hvx:' | tail -n 3
 vmctl host || exit 1
+# The kernel modules the parts need (tun, bridge, vhost_net, veth...).
+while read -r m; do insmod "/lib/modules/$m.ko" 2>/dev/null; done </lib/modules/load-order
 
 # The parts (make demo-ha runs only "ha"): HVX_DEMO_PARTS, set by demo.sh.
 part() { case " ${HVX_DEMO_PARTS:-disk net ha} " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -104,7 +106,6 @@ fi
 
 if part net; then
 say "a network: vmctl net create demo0 --subnet 10.0.0.0/24 (a bridge; the host is 10.0.0.1)"
-while read -r m; do insmod "/lib/modules/$m.ko" 2>/dev/null; done </lib/modules/load-order
 vmctl net create demo0 --subnet 10.0.0.0/24 || exit 1
 vmctl net list
 
