@@ -51,6 +51,7 @@
 #   where I VM             "NODE STATE GEN RESTARTS" of VM, as I's hvxd says
 #   hb VM                  "NODE GEN" of VM's last heartbeat (HA_CONSOLE)
 #   wait_hb VM NOT_NODE MIN_GEN T0   until VM beats elsewhere; seconds from T0
+#   ha_pids I PROGRAM      the pids of I's processes running PROGRAM
 #   vmctls I               the number of vmctl processes that run on I
 #   ha_audit_delay I NAME REGEX   seconds from mark NAME to I's audit line
 # Functions return non-zero on failure with a message on stderr; none of
@@ -388,28 +389,24 @@ ha_mark() { : >"$HA_DIR/$1.mark"; }
 # first line of I's corosync.log at or after it that matches REGEX (awk);
 # status 1 if none. What corosync itself saw, without the polling delay
 # of ha_wait_*. The log's times are of the day (midnight is handled).
-ha_log_delay() {
-	_m=$(stat -c %y "$HA_DIR/$2.mark" 2>/dev/null | cut -d' ' -f2)
-	[ -n "$_m" ] || { ha_err "ha_log_delay: no mark $2"; return 1; }
-	awk -v m="$_m" -v re="$3" '
-		function sec(t, a) { split(t, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
-		BEGIN { ms = sec(m) }
-		{ d = sec($3) - ms; if (d < -43200) d += 86400 }
-		d >= 0 && $0 ~ re { printf "%.2f\n", d; found = 1; exit }
-		END { exit !found }' "$HA_DIR/n$1/corosync.log"
-}
+ha_log_delay() { _ha_delay "$2" "$3" "$HA_DIR/n$1/corosync.log" 0; }
 
 # ha_audit_delay I NAME REGEX: the same for the first line of I's hvxd
 # audit log at or after mark NAME (its time: "...T20:00:44.183Z ...").
-ha_audit_delay() {
-	_m=$(stat -c %y "$HA_DIR/$2.mark" 2>/dev/null | cut -d' ' -f2)
-	[ -n "$_m" ] || { ha_err "ha_audit_delay: no mark $2"; return 1; }
-	awk -v m="$_m" -v re="$3" '
+ha_audit_delay() { _ha_delay "$2" "$3" "$HA_DIR/n$1/audit.log" 1; }
+
+# _ha_delay MARK REGEX FILE AUDIT: the two above; the time of a line is
+# its third field in corosync's log, in the first field's ISO 8601 time
+# of day in hvxd's audit log (AUDIT=1).
+_ha_delay() {
+	_m=$(stat -c %y "$HA_DIR/$1.mark" 2>/dev/null | cut -d' ' -f2)
+	[ -n "$_m" ] || { ha_err "no mark $1"; return 1; }
+	awk -v m="$_m" -v re="$2" -v audit="$4" '
 		function sec(t, a) { split(t, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
 		BEGIN { ms = sec(m) }
-		{ d = sec(substr($1, 12, 12)) - ms; if (d < -43200) d += 86400 }
+		{ d = sec(audit ? substr($1, 12, 12) : $3) - ms; if (d < -43200) d += 86400 }
 		d >= 0 && $0 ~ re { printf "%.2f\n", d; found = 1; exit }
-		END { exit !found }' "$HA_DIR/n$1/audit.log"
+		END { exit !found }' "$3"
 }
 
 # ha_memberships I: the memberships I's corosync formed (its log's "A new
@@ -514,13 +511,15 @@ wait_hb() {
 		sleep 0.1
 	done
 }
-# vmctls I: the vmctl processes that run on I.
-vmctls() {
+# ha_pids I PROGRAM: the pids of host I's processes that run PROGRAM
+# (argv[0], e.g. /bin/hvxd).
+ha_pids() {
 	for _p in $("$HA_IP" netns pids "n$1" 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null
-		echo
-	done | grep -c '^/bin/vmctl run'
+		case $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) in "$2 "*) echo "$_p" ;; esac
+	done
 }
+# vmctls I: the vmctl processes that run on I.
+vmctls() { ha_pids "$1" "/bin/vmctl run" | wc -l; }
 
 
 # ha_teardown: every host powered off, its namespaces and link deleted,

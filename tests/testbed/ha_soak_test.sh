@@ -29,11 +29,7 @@ rnd() {
 is_up() { [ ! -e "$HA_DIR/n$1/off" ]; }
 is_cut() { [ -e "$HA_DIR/n$1/cut" ]; }
 power_on() { ha_start_corosync "$1" && hvxd_start "$1"; }
-hvxd_kill() {
-	for _p in $("$HA_IP" netns pids "n$1"); do
-		case $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) in /bin/hvxd*) kill -9 "$_p" ;; esac
-	done
-}
+hvxd_kill() { kill -9 $(ha_pids "$1" /bin/hvxd); }
 
 ha_setup 3 && for i in 1 2 3; do ha_start_corosync $i || exit 1; done &&
 	ha_wait_members 1 3 60 >/dev/null && for i in 1 2 3; do hvxd_start $i || exit 1; done &&

@@ -291,9 +291,7 @@ audit_has() { grep -qE "$2" "$HA_DIR/$1/audit.log"; }	# audit_has NODE REGEX
 # idle_cost: what n1's hvxd costs on an idle host, over 20 s: CPU time
 # (utime + stime, in clock ticks of 10 ms) and resident memory.
 idle_cost() {
-	for _p in $("$HA_IP" netns pids n1); do
-		case $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) in /bin/hvxd*) pid=$_p ;; esac
-	done
+	pid=$(ha_pids 1 /bin/hvxd)
 	ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 	c0=$(ticks) t0=$(ha_now)
 	sleep 20
@@ -390,9 +388,7 @@ scenario_vm_cut() {
 scenario_hvxd_restart() {
 	pid0=$(cut -d' ' -f1 "$HA_DIR/$third/state/web.pid" 2>/dev/null)
 	starts0=$(grep -c '^HB-START' "$HA_CONSOLE/web.log")
-	for _p in $("$HA_IP" netns pids "$third"); do
-		case $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) in /bin/hvxd*) kill -9 $_p ;; esac
-	done
+	kill -9 $(ha_pids ${third#n} /bin/hvxd)
 	sleep 1
 	hvxd_start ${third#n}
 	sleep 2
