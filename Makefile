@@ -145,25 +145,17 @@ guests: $(GUESTS)
 GUEST_CFLAGS := -m32 -ffreestanding -nostdlib -fno-pic -fno-stack-protector \
 		-fno-asynchronous-unwind-tables -mgeneral-regs-only -O2 \
 		-Wall -Wextra -Werror
-# The hostile virtio-blk driver (tests/testbed/virtio_hostile_test.sh).
-$(BUILD)/guests/virtio_hostile.elf: tests/guests/virtio_hostile.c \
-		tests/guests/virtio_hostile_entry.S tests/guests/virtio_hostile.ld
+# The C guests, each NAME.c with its entry NAME_entry.S, all laid out by
+# virtio_hostile.ld: the hostile virtio-blk driver
+# (tests/testbed/virtio_hostile_test.sh) and the heartbeat guest of the
+# high-availability tests.
+$(BUILD)/guests/%.elf: tests/guests/%.c tests/guests/%_entry.S tests/guests/virtio_hostile.ld
 	@mkdir -p $(BUILD)/guests
-	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/virtio_hostile.o tests/guests/virtio_hostile.c
-	$(CC) -m32 -ffreestanding -nostdlib -c -o $(BUILD)/guests/virtio_hostile_entry.o \
-		tests/guests/virtio_hostile_entry.S
+	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/$*.o $<
+	$(CC) -m32 -ffreestanding -nostdlib -c -o $(BUILD)/guests/$*_entry.o \
+		tests/guests/$*_entry.S
 	ld -m elf_i386 -T tests/guests/virtio_hostile.ld -o $@ \
-		$(BUILD)/guests/virtio_hostile_entry.o $(BUILD)/guests/virtio_hostile.o
-# The heartbeat guest of the high-availability tests; the same layout as
-# virtio_hostile's, so the same linker script.
-$(BUILD)/guests/ha_heartbeat.elf: tests/guests/ha_heartbeat.c \
-		tests/guests/ha_heartbeat_entry.S tests/guests/virtio_hostile.ld
-	@mkdir -p $(BUILD)/guests
-	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/ha_heartbeat.o tests/guests/ha_heartbeat.c
-	$(CC) -m32 -ffreestanding -nostdlib -c -o $(BUILD)/guests/ha_heartbeat_entry.o \
-		tests/guests/ha_heartbeat_entry.S
-	ld -m elf_i386 -T tests/guests/virtio_hostile.ld -o $@ \
-		$(BUILD)/guests/ha_heartbeat_entry.o $(BUILD)/guests/ha_heartbeat.o
+		$(BUILD)/guests/$*_entry.o $(BUILD)/guests/$*.o
 # The initrd of the Linux guest that vmctl boots in the testbed.
 $(BUILD)/guests/linux-initrd.gz: tests/guests/linux/init tests/guests/linux/disktool.sh \
 		tests/testbed/mkguestinitrd.sh tests/testbed/common.sh
