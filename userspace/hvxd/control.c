@@ -211,11 +211,32 @@ static void send_change(struct hvxd *d, struct client *c, struct ha_msg *m)
 	c->deadline = now_s() + PENDING_S;
 }
 
+/*
+ * The words a request of @verb has, the verb included: -1 for add (a name
+ * and any number of run options), 0 for an unknown verb.
+ */
+static int verb_words(const char *verb)
+{
+	static const struct {
+		const char *verb;
+		int words;
+	} verbs[] = {
+		{ "status", 1 }, { "add", -1 }, { "remove", 2 }, { "relocate", 3 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verb, verbs[i].verb))
+			return verbs[i].words;
+	return 0;
+}
+
 static void request(struct hvxd *d, struct client *c, char *buf, size_t len)
 {
 	static struct ha_msg m;
 	char *words[4] = { NULL }, err[160];
 	size_t i, nw = 0, off = 0;
+	int want;
 	static struct ha_def def;
 	struct ha_vm *v;
 
@@ -225,7 +246,22 @@ static void request(struct hvxd *d, struct client *c, char *buf, size_t len)
 			off = i + 1;
 		}
 	if (!nw || buf[len - 1]) {
-		reply(c, '1', "malformed request");
+		reply(c, '1', "malformed request: NUL-terminated words");
+		return;
+	}
+	/*
+	 * The verb is checked before anything is read past it, and never
+	 * echoed: the reply is printed on a terminal by vmctl.
+	 */
+	want = verb_words(words[0]);
+	if (!want) {
+		reply(c, '1', "unknown request: status, add, remove or relocate");
+		return;
+	}
+	if (want > 0 && (size_t)want != nw) {
+		replyf(c, '1', "%s takes %s", words[0],
+		       want == 1 ? "no argument" :
+		       want == 2 ? "a VM name" : "a VM name and a node");
 		return;
 	}
 	snprintf(c->verb, sizeof(c->verb), "%s", words[0]);
@@ -267,7 +303,7 @@ static void request(struct hvxd *d, struct client *c, char *buf, size_t len)
 			return;
 		}
 		m.type = MSG_REMOVE;
-	} else if (!strcmp(words[0], "relocate") && nw >= 3) {
+	} else {
 		struct ha_node *n;
 
 		m.node = cluster_node_by_name(d, words[2]);
@@ -277,18 +313,14 @@ static void request(struct hvxd *d, struct client *c, char *buf, size_t len)
 			return;
 		}
 		if (!n || !n->member || !n->voting) {
-			replyf(c, '1', "%s is not a node of the cluster with hvxd and quorum",
-			       words[2]);
+			reply(c, '1', "no such node of the cluster with hvxd and quorum");
 			return;
 		}
 		if (v->node == m.node && v->state != HA_CRASHED) {
-			replyf(c, '1', "%s already runs on %s", m.name, words[2]);
+			replyf(c, '1', "%s already runs on %s", m.name, n->name);
 			return;
 		}
 		m.type = MSG_RELOCATE;
-	} else {
-		replyf(c, '1', "unknown request %s", words[0]);
-		return;
 	}
 	if (!cannot_change(d, c))
 		send_change(d, c, &m);
@@ -331,12 +363,17 @@ void control_read(struct hvxd *d)
 		}
 		if (c->req)
 			continue;
-		len = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		/* MSG_TRUNC: the message's own length, even past buf. */
+		len = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (len <= 0) {
 			close(c->fd);
 			c->fd = -1;
+			continue;
+		}
+		if ((size_t)len > sizeof(buf)) {
+			replyf(c, '1', "a request is at most %zu bytes", sizeof(buf));
 			continue;
 		}
 		request(d, c, buf, (size_t)len);
