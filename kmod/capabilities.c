@@ -16,6 +16,7 @@
 
 #include "eventfds.h"
 #include "hvx.h"
+#include "vmx.h"
 
 struct hvx_vmx_caps hvx_caps;
 
@@ -183,6 +184,8 @@ u64 hvx_cap_value(u32 cap)
 		return HVX_IOAPIC_PINS;
 	case HVX_CAP_TSC_KHZ:
 		return tsc_khz;
+	case HVX_CAP_TPR_SHADOW:
+		return hvx_vmx_tpr_shadow();
 	default:
 		return 0;
 	}

@@ -722,6 +722,8 @@ static int (*const exit_handlers[])(struct hvx_vcpu *v) = {
 	[EXIT_REASON_INVVPID]			= handle_ud,
 	[EXIT_REASON_VMFUNC]			= handle_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]		= handle_ignore,
+	/* The run loop delivers what the lower priority let through. */
+	[EXIT_REASON_TPR_BELOW_THRESHOLD]	= handle_ignore,
 	[EXIT_REASON_XSETBV]			= handle_xsetbv,
 	/*
 	 * WBINVD would write back and empty every cache of the host CPU (a

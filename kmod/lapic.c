@@ -34,7 +34,7 @@
 /* @off is guest-chosen: bounded for speculation too (callers check it). */
 static u32 *reg(struct hvx_lapic *apic, u32 off)
 {
-	return &apic->regs[array_index_nospec(off >> 4, HVX_APIC_REGS)];
+	return apic->page + (array_index_nospec(off >> 4, HVX_APIC_REGS) << 4);
 }
 
 /* Software disable and reset mask every LVT entry (SDM Vol. 3A 10.4.7.2). */
@@ -125,6 +125,22 @@ u8 hvx_lapic_get_cr8(struct hvx_lapic *apic)
 void hvx_lapic_set_cr8(struct hvx_lapic *apic, u8 cr8)
 {
 	*reg(apic, APIC_TASKPRI) = (cr8 & 0xf) << 4;
+}
+
+/*
+ * Only the TPR's hold matters: an interrupt that the ISR holds back is let
+ * through by an EOI, which exits. The threshold never exceeds the TPR's
+ * class, as VM entry requires (SDM Vol. 3C,
+ * "Checks on VMX Controls").
+ */
+u32 hvx_lapic_tpr_threshold(struct hvx_lapic *apic)
+{
+	int vector = highest(apic->irr);
+	u32 tpr_class = (*reg(apic, APIC_TASKPRI) >> 4) & 0xf;
+
+	if (vector < 0 || !hw_enabled(apic) || (u32)vector >> 4 > tpr_class)
+		return 0;
+	return (u32)vector >> 4;
 }
 
 /* ---- Accepting interrupts and events ----------------------------------- */
@@ -693,7 +709,7 @@ void hvx_lapic_reset(struct hvx_lapic *apic, bool init)
 
 	timer_stop(apic);
 	apic->tsc_deadline = 0;
-	memset(apic->regs, 0, sizeof(apic->regs));
+	memset(apic->page, 0, PAGE_SIZE);
 	bitmap_zero(apic->irr, 256);
 	bitmap_zero(apic->isr, 256);
 	bitmap_zero(apic->tmr, 256);
@@ -710,6 +726,11 @@ int hvx_lapic_create(struct hvx_vcpu *v)
 
 	if (!apic)
 		return -ENOMEM;
+	apic->page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!apic->page) {
+		kfree(apic);
+		return -ENOMEM;
+	}
 	apic->vcpu = v;
 	apic->dev.ops = &lapic_mmio_ops;
 	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
@@ -724,6 +745,7 @@ void hvx_lapic_free(struct hvx_vcpu *v)
 	if (!v->apic)
 		return;
 	hrtimer_cancel(&v->apic->timer);
+	free_page((unsigned long)v->apic->page);
 	kfree(v->apic);
 	v->apic = NULL;
 }

@@ -34,7 +34,14 @@ struct hvx_lapic {
 	struct hvx_vcpu *vcpu;
 	struct hvx_io_device dev;	/* the xAPIC page, see iobus.h */
 	u64 base;			/* IA32_APIC_BASE */
-	u32 regs[HVX_APIC_REGS];	/* by offset >> 4; IRR/ISR/TMR apart */
+	/*
+	 * The registers, each at its offset in a page of its own (the
+	 * low 32 bits of every 16-byte slot; IRR/ISR/TMR are kept apart):
+	 * the layout of the VMCS's virtual-APIC page, which this is when
+	 * the TPR is shadowed, so that the CPU reads and writes the guest's
+	 * task priority here without an exit.
+	 */
+	void *page;
 	DECLARE_BITMAP(irr, 256);
 	DECLARE_BITMAP(isr, 256);
 	DECLARE_BITMAP(tmr, 256);
@@ -67,6 +74,13 @@ int hvx_lapic_msr_write(struct hvx_vcpu *vcpu, u32 index, u64 value);
 void hvx_lapic_tsc_changed(struct hvx_lapic *apic);
 u8 hvx_lapic_get_cr8(struct hvx_lapic *apic);
 void hvx_lapic_set_cr8(struct hvx_lapic *apic, u8 cr8);
+/*
+ * With the TPR shadowed: the priority class that a lower task priority
+ * would let an interrupt of the IRR through, for the VMCS's TPR
+ * threshold (SDM Vol. 3C, "TPR Virtualization"); 0 if no interrupt waits
+ * on the TPR.
+ */
+u32 hvx_lapic_tpr_threshold(struct hvx_lapic *apic);
 
 /* The vector to deliver now (IRR above the processor priority), or -1. */
 int hvx_lapic_pending_vector(struct hvx_lapic *apic);

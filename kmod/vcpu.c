@@ -117,17 +117,18 @@ int hvx_vcpu_fd_create(struct hvx_vm *vm, u32 id)
 	v->vpid = vpid;
 	if (!fpu_alloc_guest_fpstate(&v->fpu))
 		goto out_vpid;
-	err = hvx_vmx_vcpu_create(v);
-	if (err)
-		goto out_fpu;
+	/* The APIC first: its page goes in the VMCS (the TPR shadow). */
 	if (vm->ioapic) {
 		err = hvx_lapic_create(v);
 		if (err)
-			goto out_vmx;
+			goto out_fpu;
 		/* The APs wait for the BSP's INIT-SIPI-SIPI, as on a PC. */
 		if (id)
 			v->mp_state = HVX_MP_WAIT_SIPI;
 	}
+	err = hvx_vmx_vcpu_create(v);
+	if (err)
+		goto out_apic;
 
 	kref_get(&vm->ref);
 	fd = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, v,
@@ -135,17 +136,17 @@ int hvx_vcpu_fd_create(struct hvx_vm *vm, u32 id)
 	if (fd < 0) {
 		hvx_vm_put(vm);
 		err = fd;
-		goto out_apic;
+		goto out_vmx;
 	}
 	spin_lock(&vm->irq_lock);
 	vm->vcpus[id] = v;
 	spin_unlock(&vm->irq_lock);
 	return fd;
 
-out_apic:
-	hvx_lapic_free(v);
 out_vmx:
 	hvx_vmx_vcpu_free(v);
+out_apic:
+	hvx_lapic_free(v);
 out_fpu:
 	fpu_free_guest_fpstate(&v->fpu);
 out_vpid:

@@ -134,6 +134,7 @@ struct hvx_vcpu {
 	 */
 	u32 idt_info, idt_error, idt_insn_len;
 	u32 proc_ctl;			/* cached CPU_BASED_VM_EXEC_CONTROL */
+	u32 tpr_threshold;		/* cached TPR_THRESHOLD */
 
 	struct hvx_cpuid_entry *cpuid;
 	u32 cpuid_nent;

@@ -38,6 +38,20 @@ static struct {
 	u32 pin, proc, proc2, exit, entry;
 } ctl;
 
+/*
+ * The TPR shadow (a virtual-APIC page per vCPU): CR8 reads and writes
+ * without exits. On where the CPU has it; off, every access to CR8 exits,
+ * as on a CPU without it, and the testbed covers that path too.
+ */
+static bool tpr_shadow = true;
+module_param(tpr_shadow, bool, 0444);
+MODULE_PARM_DESC(tpr_shadow, "Shadow the guest's task priority (CR8) in the virtual-APIC page");
+
+bool hvx_vmx_tpr_shadow(void)
+{
+	return tpr_shadow;
+}
+
 static unsigned long *msr_bitmap;
 static int l1d_flush_init(void);
 static void l1d_flush_exit(void);
@@ -162,6 +176,11 @@ int hvx_vmx_init(void)
 		      CPU_BASED_NMI_WINDOW_EXITING);
 	ctl.proc |= (u32)hvx_caps.procbased;
 	ctl.entry &= ~VM_ENTRY_IA32E_MODE;
+	/* The shadow replaces CR8 exiting, which must then be clearable. */
+	tpr_shadow = tpr_shadow &&
+		     (hvx_caps.procbased >> 32 & CPU_BASED_TPR_SHADOW) &&
+		     !((u32)hvx_caps.procbased & (CPU_BASED_CR8_LOAD_EXITING |
+						   CPU_BASED_CR8_STORE_EXITING));
 
 	/* Intercept every MSR but those the VMCS switches by itself. */
 	msr_bitmap = (unsigned long *)get_zeroed_page(GFP_KERNEL);
@@ -565,6 +584,22 @@ static bool reinject_interrupted_event(struct hvx_vcpu *v)
 }
 
 /*
+ * With the TPR shadowed, the guest lowers its task priority without an
+ * exit; the threshold makes it exit when that lets an interrupt of the
+ * IRR through (a trap-like exit after the MOV to CR8), so that it is
+ * delivered right then, as on the machine.
+ */
+static void update_tpr_threshold(struct hvx_vcpu *v)
+{
+	u32 threshold = hvx_lapic_tpr_threshold(v->apic);
+
+	if (threshold != v->tpr_threshold) {
+		v->tpr_threshold = threshold;
+		vmcs_write32(TPR_THRESHOLD, threshold);
+	}
+}
+
+/*
  * Deliver a queued NMI or interrupt if the guest can take it now;
  * otherwise ask for an exit as soon as it can: NMI-window exiting once
  * virtual-NMI blocking ends (the guest's IRET), interrupt-window exiting
@@ -606,6 +641,8 @@ static bool inject_queued_events(struct hvx_vcpu *v)
 window:
 	set_proc_ctl(v, CPU_BASED_NMI_WINDOW_EXITING, nmi_waiting(v));
 	set_proc_ctl(v, CPU_BASED_INTR_WINDOW_EXITING, irq_waiting(v));
+	if (v->proc_ctl & CPU_BASED_TPR_SHADOW)
+		update_tpr_threshold(v);
 	return true;
 }
 
@@ -1292,10 +1329,20 @@ void hvx_vmx_start_at_sipi(struct hvx_vcpu *v, u8 vector)
 
 static void write_vmcs(struct hvx_vcpu *v)
 {
+	u32 proc = ctl.proc;
+
+	/* A vCPU without an in-kernel APIC keeps CR8 in v->cr8: it exits. */
+	if (v->apic && tpr_shadow) {
+		proc |= CPU_BASED_TPR_SHADOW;
+		proc &= ~(CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
+		vmcs_write64(VIRTUAL_APIC_PAGE_ADDR, __pa(v->apic->page));
+	}
+	vmcs_write32(TPR_THRESHOLD, 0);
+	v->tpr_threshold = 0;
 	vmcs_write16(VIRTUAL_PROCESSOR_ID, v->vpid);
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, ctl.pin);
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, ctl.proc);
-	v->proc_ctl = ctl.proc;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, proc);
+	v->proc_ctl = proc;
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, ctl.proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, ctl.exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, ctl.entry);

@@ -18,6 +18,8 @@ void hvx_vmx_do_interrupt(unsigned long handler);
 
 int hvx_vmx_init(void);
 void hvx_vmx_exit(void);
+/* Whether vCPUs with an in-kernel APIC shadow their TPR (HVX_CAP_TPR_SHADOW). */
+bool hvx_vmx_tpr_shadow(void);
 /* On a CPU that leaves VMX root: VMCLEAR every VMCS still loaded there. */
 void hvx_vmx_clear_cpu(void);
 

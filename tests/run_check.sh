@@ -160,14 +160,15 @@ watchdog_reset_time() {
 }
 
 # boot NAME CPUS MODEL TIMEOUT SUITE_TESTS [--kernel KVER] [--module KO]
-#      [--mitigations] [--append ARGS] [--add SRC:DEST...]: one testbed
-# boot running the suite, on the kernel KVER (default: testbed_kver) with
-# hvx.ko from KO (default: kmod/hvx.ko), with the kernel's default
+#      [--hvx-params PARAMS] [--mitigations] [--append ARGS]
+#      [--add SRC:DEST...]: one testbed boot running the suite, on the
+# kernel KVER (default: testbed_kver) with hvx.ko from KO (default:
+# kmod/hvx.ko) loaded with PARAMS, with the kernel's default
 # mitigations if asked, ARGS added to its command line; its console, status and test list go to the boot's directory, for
 # report() to read.
 boot() {
 	local name=$1 cpus=$2 model=$3 timeout=$4 tests=$5 dir="$out/testbed-$1"
-	local kernel=() module=kmod/hvx.ko adds=() runopts=()
+	local kernel=() module=kmod/hvx.ko params= adds=() runopts=()
 	shift 5
 	while (($#)); do
 		case $1 in
@@ -179,6 +180,7 @@ boot() {
 			fi
 			kernel=(--kernel "$2"); shift 2 ;;
 		--module) module=$2; shift 2 ;;
+		--hvx-params) params=$2; shift 2 ;;
 		--mitigations) runopts+=(--mitigations); shift ;;
 		--append) runopts+=(--append "$2"); shift 2 ;;
 		*) adds+=("$1"); shift ;;
@@ -187,7 +189,7 @@ boot() {
 	mkdir -p "$dir"
 	echo "$tests" >"$dir/tests"
 	echo "testbed: $name starts ($cpus CPU, at most $timeout s; console: $dir/console.log)"
-	{ echo "HVX_SUITE_TESTS='$tests'"; cat tests/testbed/suite_check.sh; } >"$dir/suite.sh"
+	{ echo "HVX_SUITE_TESTS='$tests' HVX_MODULE_PARAMS='$params'"; cat tests/testbed/suite_check.sh; } >"$dir/suite.sh"
 	if ! tests/testbed/mkinitramfs.sh "$dir/initrd.gz" "$dir/suite.sh" ${kernel[@]+"${kernel[@]}"} \
 		--add "$module:/lib/modules/hvx.ko" \
 		--add build/selftests:/selftests \
@@ -236,11 +238,13 @@ lane_smp() {
 	# is contended. Debian's RT kernel has no CONFIG_DEBUG_ATOMIC_SLEEP, so
 	# an uncontended one goes unseen. A hang costs this lane its timeout.
 	# It also keeps the kernel's default speculative-execution mitigations,
-	# so that hvx's own (api_test checks the list) run here.
+	# so that hvx's own (api_test checks the list) run here. And it runs
+	# the paths of a CPU without the optional VMX features: the other
+	# boots test them on, this one off.
 	boot vmx-rt 1 corei7_haswell_4770 600 \
 		"api_test guest_smoke_test state_test exits_test memory_test irqchip_test eventfd_test run_loop_test" \
 		--kernel "$(. tests/testbed/common.sh && testbed_kver_rt)" \
-		--module build/rt/kmod/hvx.ko --mitigations
+		--module build/rt/kmod/hvx.ko --hvx-params tpr_shadow=0 --mitigations
 	# Virtual networks: three Debian guests on a bridge in a network
 	# namespace, Debian's iproute2 and bpftool to look at what is left;
 	# the filter's verdicts (spoof_test, BPF_PROG_RUN) and the vhost-net

@@ -226,6 +226,35 @@ static void __guest_code guest_xapic_regs(uint64_t arg)
 	GUEST_DONE();
 }
 
+/*
+ * CR8 is the task priority (SDM Vol. 3A 10.8.6.1). Lowering it lets a
+ * held-back interrupt in before the next instruction, with nothing else
+ * to exit on: with the TPR shadowed, only the TPR threshold's exit does.
+ * Then 1000 writes and reads, which the host counts the exits of.
+ */
+static void __guest_code guest_cr8_priority(uint64_t arg)
+{
+	uint64_t i, cr8;
+
+	apic_write(APIC_SVR, 0x1ff);
+	asm volatile("mov %0, %%cr8" : : "r"(5ull));
+	apic_write(APIC_ICR, 0x40000 | VEC_SELF);	/* class 4: held back */
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 0);
+	asm volatile("mov %0, %%cr8; sti; nop; nop; cli" : : "r"(4ull));
+	GUEST_ASSERT_EQ(irq_count, 0);			/* 4 still holds class 4 */
+	asm volatile("mov %0, %%cr8; sti; nop; nop; cli" : : "r"(3ull));
+	GUEST_ASSERT_EQ(irq_count, 1);
+	GUEST_SYNC(1);
+	for (i = 0; i < 1000; i++) {
+		asm volatile("mov %1, %%cr8; mov %%cr8, %0" : "=r"(cr8) : "r"(i & 15));
+		GUEST_ASSERT_EQ(cr8, i & 15);
+	}
+	GUEST_SYNC(2);
+	GUEST_ASSERT_EQ(apic_read(APIC_TPR), (999 & 15) << 4);
+	GUEST_DONE();
+}
+
 static void __guest_code guest_x2apic(uint64_t arg)
 {
 	uint64_t base = guest_rdmsr(MSR_APIC_BASE);
@@ -520,6 +549,38 @@ TEST_F(irqchip, xapic_registers_tpr_and_self_ipi)
 	NEED_VM();
 	vcpu_setup_long_mode(self->vcpu, guest_xapic_regs, 0);
 	run_to_done(self->vcpu);
+}
+
+#define EXIT_CR_ACCESS		28
+#define EXIT_TPR_BELOW_THRESHOLD 43
+
+TEST_F(irqchip, cr8_lowered_lets_interrupt_in_and_is_shadowed)
+{
+	struct hvx_capability cap = { .cap = HVX_CAP_TPR_SHADOW };
+	struct hvx_vcpu_stats before, after;
+	struct ucall uc;
+	uint64_t cr_exits;
+
+	NEED_VM();
+	ASSERT_EQ(0, ioctl(self->vm->sys_fd, HVX_CHECK_CAPABILITY, &cap));
+	vcpu_setup_long_mode(self->vcpu, guest_cr8_priority, 0);
+	expect_sync(self->vcpu, 1, &uc);
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &before));
+	expect_sync(self->vcpu, 2, &uc);
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &after));
+	run_to_done(self->vcpu);
+	cr_exits = after.exit_reason[EXIT_CR_ACCESS] - before.exit_reason[EXIT_CR_ACCESS];
+	TH_LOG("TPR shadow %s: %llu CR exits for 1000 CR8 writes and reads, %llu TPR-threshold exits",
+	       cap.value ? "on" : "off", (unsigned long long)cr_exits,
+	       (unsigned long long)before.exit_reason[EXIT_TPR_BELOW_THRESHOLD]);
+	if (cap.value) {
+		EXPECT_EQ(0, cr_exits);
+		/* The MOV to 3 (below class 4), and not the one to 4. */
+		EXPECT_EQ(1, before.exit_reason[EXIT_TPR_BELOW_THRESHOLD]);
+	} else {
+		EXPECT_EQ(2000, cr_exits);
+		EXPECT_EQ(0, before.exit_reason[EXIT_TPR_BELOW_THRESHOLD]);
+	}
 }
 
 TEST_F(irqchip, x2apic_msrs_and_self_ipi)

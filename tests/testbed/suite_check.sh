@@ -6,6 +6,9 @@
 
 cd /selftests || exit 1
 tests=${HVX_SUITE_TESTS:-"load_test api_test"}	# run_check.sh sets it
+# hvx.ko's parameters in this boot (run_check.sh's --hvx-params), for every
+# load here, the selftests' too (hvx_load(NULL)).
+export HVX_MODULE_PARAMS="${HVX_MODULE_PARAMS:-}"
 
 # kvm-intel is the independent witness of who holds VMX root.
 if grep -qw vmx /proc/cpuinfo; then
@@ -41,7 +44,7 @@ case " $tests " in *" vmctl_run "*)
 	echo "HVX-SUITE: vmctl_run begin"
 	echo vmctl_run >/tmp/hvx-test
 	echo "1..2"
-	[ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko
+	[ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko $HVX_MODULE_PARAMS
 	out=$(vmctl run --raw /guests/hello16.bin </dev/null 2>&1); rc=$?
 	if [ $rc -eq 0 ] && [ "$out" = "Hello from an hvx guest: real mode, port I/O to COM1." ]; then
 		echo "ok 1 vmctl_run_hello_guest"
@@ -115,7 +118,7 @@ echo "HVX-SUITE: taint $(cat /proc/sys/kernel/tainted)"
 # the kernel's "reboot: Power down" after "HVX-POWEROFF: vCPUs running".
 case " $tests " in *" poweroff_with_vms "*)
 	echo "HVX-SUITE: poweroff_with_vms begin"
-	insmod /lib/modules/hvx.ko || echo "HVX-POWEROFF: insmod failed"
+	insmod /lib/modules/hvx.ko $HVX_MODULE_PARAMS || echo "HVX-POWEROFF: insmod failed"
 	./poweroff_with_vms | tee /tmp/hvx-poweroff &
 	i=0
 	while [ $i -lt 120 ] && ! grep -q "vCPUs running" /tmp/hvx-poweroff 2>/dev/null; do

@@ -71,6 +71,12 @@ enum hvx_cap {
 	HVX_CAP_IRQFD			= 15,
 	/* 1: HVX_IRQFD_RESAMPLE for level-triggered IOAPIC pins. */
 	HVX_CAP_IRQFD_RESAMPLE		= 16,
+	/*
+	 * 1: the vCPUs of a VM with HVX_CREATE_IRQCHIP read and write CR8
+	 * (their APIC's task priority) without exits: the CPU's TPR shadow,
+	 * unless hvx.ko was loaded with tpr_shadow=0.
+	 */
+	HVX_CAP_TPR_SHADOW		= 17,
 };
 
 /**

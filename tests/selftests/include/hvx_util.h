@@ -12,7 +12,10 @@
 /* Path of hvx.ko: $HVX_KO, or where the testbed puts it. */
 const char *hvx_ko_path(void);
 
-/* finit_module()/delete_module(): 0, or -errno. */
+/*
+ * finit_module()/delete_module(): 0, or -errno. hvx_load(NULL) loads with
+ * $HVX_MODULE_PARAMS, the parameters the testbed boot runs the suite with.
+ */
 int hvx_load(const char *params);
 int hvx_unload(void);
 bool hvx_loaded(void);

@@ -26,6 +26,8 @@ int hvx_load(const char *params)
 
 	if (fd < 0)
 		return -errno;
+	if (!params)
+		params = getenv("HVX_MODULE_PARAMS");
 	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
 	ret = ret ? -errno : 0;
 	close(fd);
