@@ -148,8 +148,10 @@ GUEST_CFLAGS := -m32 -ffreestanding -nostdlib -fno-pic -fno-stack-protector \
 # The C guests, each NAME.c with its entry NAME_entry.S, all laid out by
 # virtio_hostile.ld: the hostile virtio-blk driver
 # (tests/testbed/virtio_hostile_test.sh) and the heartbeat guest of the
-# high-availability tests.
-$(BUILD)/guests/%.elf: tests/guests/%.c tests/guests/%_entry.S tests/guests/virtio_hostile.ld
+# high-availability tests. They share the headers of tests/guests/.
+GUEST_HDRS := $(wildcard tests/guests/*.h)
+$(BUILD)/guests/%.elf: tests/guests/%.c tests/guests/%_entry.S tests/guests/virtio_hostile.ld \
+		      $(GUEST_HDRS)
 	@mkdir -p $(BUILD)/guests
 	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/$*.o $<
 	$(CC) -m32 -ffreestanding -nostdlib -c -o $(BUILD)/guests/$*_entry.o \

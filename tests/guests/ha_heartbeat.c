@@ -35,14 +35,8 @@
  * fault, which is the crash path's way out as well, and is loud.
  */
 
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef _Bool bool;
-#define true 1
-#define false 0
-#define BIT(n)		(1u << (n))
+#include "guest.h"
+
 #define __packed	__attribute__((packed))
 #define __noreturn	__attribute__((noreturn))
 
@@ -113,23 +107,9 @@ struct idt_desc {
 
 static struct idt_gate idt[256];
 
-static inline void outb(u16 port, u8 v)
-{
-	asm volatile("outb %0, %1" :: "a"(v), "Nd"(port));
-}
-
-static inline u8 inb(u16 port)
-{
-	u8 v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-/* One MOV, which hvx's MMIO decoder knows. */
 static inline void apic_write(u32 reg, u32 val)
 {
-	asm volatile("movl %0, (%1)" :: "r"(val), "r"(APIC_BASE + reg) : "memory");
+	mw32(APIC_BASE + reg, val);
 }
 
 static void putc(char c)
@@ -138,7 +118,7 @@ static void putc(char c)
 
 	/* Bounded: a stuck UART must not stop the heartbeats for good. */
 	for (i = 0; i < 100000 && !(inb(COM1_LSR) & LSR_THRE); i++)
-		asm volatile("pause");
+		pause();
 	outb(COM1, (u8)c);
 }
 
