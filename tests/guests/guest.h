@@ -18,6 +18,9 @@ typedef _Bool bool;
 #define NULL	((void *)0)
 
 #define BIT(n)		(1u << (n))
+#define __packed	__attribute__((packed))
+#define __aligned(n)	__attribute__((aligned(n)))
+#define __noreturn	__attribute__((noreturn))
 
 static inline void barrier(void)
 {
