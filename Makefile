@@ -148,14 +148,21 @@ GUEST_CFLAGS := -m32 -ffreestanding -nostdlib -fno-pic -fno-stack-protector \
 # The C guests, each NAME.c with its entry NAME_entry.S, all laid out by
 # virtio_hostile.ld: the hostile virtio-blk driver
 # (tests/testbed/virtio_hostile_test.sh) and the heartbeat guest of the
-# high-availability tests.
-$(BUILD)/guests/%.elf: tests/guests/%.c tests/guests/%_entry.S tests/guests/virtio_hostile.ld
+# high-availability tests. They share the headers of tests/guests/; a
+# guest of more C files than NAME.c names the others as prerequisites
+# here, and they are linked after NAME.o.
+GUEST_HDRS := $(wildcard tests/guests/*.h)
+$(BUILD)/guests/ha_heartbeat.elf: tests/guests/ha_disk.c
+$(BUILD)/guests/%.elf: tests/guests/%.c tests/guests/%_entry.S tests/guests/virtio_hostile.ld \
+		      $(GUEST_HDRS)
 	@mkdir -p $(BUILD)/guests
-	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/$*.o $<
+	for c in $(filter %.c,$^); do \
+		$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/$$(basename $$c .c).o $$c || exit; \
+	done
 	$(CC) -m32 -ffreestanding -nostdlib -c -o $(BUILD)/guests/$*_entry.o \
 		tests/guests/$*_entry.S
-	ld -m elf_i386 -T tests/guests/virtio_hostile.ld -o $@ \
-		$(BUILD)/guests/$*_entry.o $(BUILD)/guests/$*.o
+	ld -m elf_i386 -T tests/guests/virtio_hostile.ld -o $@ $(BUILD)/guests/$*_entry.o \
+		$(patsubst tests/guests/%.c,$(BUILD)/guests/%.o,$(filter %.c,$^))
 # The initrd of the Linux guest that vmctl boots in the testbed.
 $(BUILD)/guests/linux-initrd.gz: tests/guests/linux/init tests/guests/linux/disktool.sh \
 		tests/testbed/mkguestinitrd.sh tests/testbed/common.sh

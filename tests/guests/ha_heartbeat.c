@@ -4,7 +4,8 @@
  * kernel that says on COM1 who it is and that it is alive:
  *
  *   vmctl run --kernel ha_heartbeat.elf --memory 8 --no-console \
- *	--append "hvx_ha.name=S hvx_ha.node=S hvx_ha.gen=S hb_ms=N crash_after=N"
+ *	[--disk IMAGE] --append "hvx_ha.name=S hvx_ha.node=S hvx_ha.gen=S \
+ *	hb_ms=N crash_after=N hb_disk=N"
  *
  * The command line is split at spaces; these tokens are read, any other
  * (console=ttyS0, ...) is ignored, and the last of a repeated one wins:
@@ -12,13 +13,21 @@
  *	printed as given, cut to 32 characters; "?" if missing or empty;
  *   hb_ms=N	the heartbeat period in ms: default 200, clamped to 10..10000;
  *   crash_after=N
- *	triple-fault after heartbeat N; 0 (the default) never does.
+ *	triple-fault after heartbeat N; 0 (the default) never does;
+ *   hb_disk=N	1: keep a log on the first virtio-blk disk (ha_disk.c);
+ *	0 (the default) or any other value: look for no disk.
  * A malformed number (empty, not decimal) leaves the value as it was.
  *
  * What it prints, each line ending in a bare "\n":
  *   HB-START name=NAME node=NODE gen=GEN
  *   HB name=NAME node=NODE gen=GEN seq=K	every hb_ms, K = 1, 2, 3, ...
  *   HB-CRASH name=NAME node=NODE gen=GEN	after seq=crash_after, if set
+ * and with hb_disk=1, after HB-START, one of
+ *   HB-DISK name=NAME node=NODE gen=GEN last_gen=G last_seq=K next=N sectors=S
+ *   HB-DISK-ERROR name=NAME node=NODE gen=GEN why=WORD
+ * then each HB line only once its record is on the disk, and
+ * HB-DISK-FULL or HB-DISK-ERROR if the log stops; ha_disk.c has the
+ * details and the disk's format.
  * It never powers off: it runs until killed, or until the crash, which
  * vmctl reports with exit status 1 (the guest triple-faulted).
  *
@@ -35,16 +44,7 @@
  * fault, which is the crash path's way out as well, and is loud.
  */
 
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef _Bool bool;
-#define true 1
-#define false 0
-#define BIT(n)		(1u << (n))
-#define __packed	__attribute__((packed))
-#define __noreturn	__attribute__((noreturn))
+#include "ha_disk.h"
 
 #define MB_BOOT_MAGIC	0x2badb002
 #define MB_INFO_CMDLINE	BIT(2)
@@ -80,7 +80,6 @@ struct mb_info {
 #define SPURIOUS_VECTOR	0xff
 #define KERNEL_CS	0x08		/* ha_heartbeat_entry.S's GDT */
 
-#define ID_MAX		32
 #define HB_MS_DEFAULT	200
 #define HB_MS_MIN	10
 #define HB_MS_MAX	10000
@@ -97,6 +96,7 @@ static char node[ID_MAX + 1] = "?";
 static char gen[ID_MAX + 1] = "?";
 static u32 hb_ms = HB_MS_DEFAULT;
 static u32 crash_after;
+static u32 hb_disk;
 
 struct idt_gate {
 	u16 offset_lo;
@@ -113,56 +113,56 @@ struct idt_desc {
 
 static struct idt_gate idt[256];
 
-static inline void outb(u16 port, u8 v)
-{
-	asm volatile("outb %0, %1" :: "a"(v), "Nd"(port));
-}
-
-static inline u8 inb(u16 port)
-{
-	u8 v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-/* One MOV, which hvx's MMIO decoder knows. */
 static inline void apic_write(u32 reg, u32 val)
 {
-	asm volatile("movl %0, (%1)" :: "r"(val), "r"(APIC_BASE + reg) : "memory");
+	mw32(APIC_BASE + reg, val);
 }
 
-static void putc(char c)
+void putc(char c)
 {
 	unsigned int i;
 
 	/* Bounded: a stuck UART must not stop the heartbeats for good. */
 	for (i = 0; i < 100000 && !(inb(COM1_LSR) & LSR_THRE); i++)
-		asm volatile("pause");
+		pause();
 	outb(COM1, (u8)c);
 }
 
-static void puts(const char *s)
+void puts(const char *s)
 {
 	while (*s)
 		putc(*s++);
 }
 
-static void putu(u32 v)
+/* @v in decimal at @buf (10 bytes will do), no NUL; returns the length. */
+u32 fmt_u32(char *buf, u32 v)
 {
-	char buf[10];
-	int n = 0;
+	u32 n = 0, i;
+	char c;
 
 	do {
 		buf[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	while (n)
-		putc(buf[--n]);
+	for (i = 0; i < n / 2; i++) {
+		c = buf[i];
+		buf[i] = buf[n - 1 - i];
+		buf[n - 1 - i] = c;
+	}
+	return n;
+}
+
+void putu(u32 v)
+{
+	char buf[10];
+	u32 n = fmt_u32(buf, v), i;
+
+	for (i = 0; i < n; i++)
+		putc(buf[i]);
 }
 
 /* "TAG name=NAME node=NODE gen=GEN", the start of every line. */
-static void put_id(const char *tag)
+void put_id(const char *tag)
 {
 	puts(tag);
 	puts(" name=");
@@ -174,7 +174,7 @@ static void put_id(const char *tag)
 }
 
 /* If token [tok, tok + len) is KEY=VALUE, point *val at VALUE. */
-static bool match(const char *tok, u32 len, const char *key, const char **val)
+bool match(const char *tok, u32 len, const char *key, const char **val)
 {
 	u32 i;
 
@@ -199,7 +199,7 @@ static void set_id(char *dst, const char *val, u32 len)
 }
 
 /* A decimal number, saturating at 2^32 - 1; false if malformed. */
-static bool parse_u32(const char *s, u32 len, u32 *out)
+bool parse_u32(const char *s, u32 len, u32 *out)
 {
 	u64 v = 0;
 	u32 i;
@@ -238,6 +238,8 @@ static void parse_token(const char *tok, u32 len)
 		}
 	} else if (match(tok, len, "crash_after=", &val)) {
 		parse_u32(val, len - (u32)(val - tok), &crash_after);
+	} else if (match(tok, len, "hb_disk=", &val)) {
+		parse_u32(val, len - (u32)(val - tok), &hb_disk);
 	}
 }
 
@@ -317,6 +319,8 @@ void __noreturn hb_main(u32 magic, const struct mb_info *info)
 
 	put_id("HB-START");
 	putc('\n');
+	if (hb_disk == 1)
+		hb_disk_open(name, node, gen);
 	start_timer();
 
 	for (;;) {
@@ -332,6 +336,7 @@ void __noreturn hb_main(u32 magic, const struct mb_info *info)
 
 		while (seq != ticks) {
 			seq++;
+			hb_disk_beat(seq);	/* on the disk before it is said */
 			put_id("HB");
 			puts(" seq=");
 			putu(seq);

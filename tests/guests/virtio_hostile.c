@@ -78,20 +78,13 @@
  * device working after a reset.
  */
 
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef _Bool bool;
-#define true 1
-#define false 0
-#define NULL ((void *)0)
+#include "virtio_pci.h"
+
 typedef __builtin_va_list va_list;
 #define va_start(ap, last) __builtin_va_start(ap, last)
 #define va_arg(ap, type) __builtin_va_arg(ap, type)
 #define va_end(ap) __builtin_va_end(ap)
 
-#define BIT(n)		(1u << (n))
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
@@ -108,86 +101,6 @@ struct mb_info {
 	u32 boot_device;
 	u32 cmdline;		/* a C string */
 };
-
-/* ------------------------------------------------------------------ */
-/* PCI and virtio constants                                            */
-
-#define PCI_CFG_ADDR		0xcf8
-#define PCI_CFG_DATA		0xcfc
-#define PCI_VENDOR_ID		0x00
-#define PCI_DEVICE_ID		0x02
-#define PCI_COMMAND		0x04
-#define  PCI_COMMAND_MEMORY	BIT(1)
-#define  PCI_COMMAND_MASTER	BIT(2)
-#define PCI_STATUS		0x06
-#define  PCI_STATUS_CAP_LIST	BIT(4)
-#define PCI_HEADER_TYPE		0x0e
-#define PCI_BAR0		0x10
-#define PCI_CAP_PTR		0x34
-#define PCI_CAP_ID_MSIX		0x11
-#define PCI_CAP_ID_VNDR		0x09
-
-#define VIRTIO_PCI_VENDOR	0x1af4
-#define VIRTIO_PCI_DEVICE_BLK	0x1042	/* 0x1040 + device ID 2 */
-
-/* 4.1.4 struct virtio_pci_cap, and cfg_type */
-#define VCAP_CFG_TYPE		3
-#define VCAP_BAR		4
-#define VCAP_OFFSET		8
-#define VCAP_LENGTH		12
-#define VCAP_NOTIFY_MULT	16
-#define VIRTIO_PCI_CAP_COMMON	1
-#define VIRTIO_PCI_CAP_NOTIFY	2
-#define VIRTIO_PCI_CAP_ISR	3
-#define VIRTIO_PCI_CAP_DEVICE	4
-
-/* 4.1.4.3 struct virtio_pci_common_cfg */
-#define CC_DFSELECT		0x00	/* le32 device_feature_select */
-#define CC_DF			0x04	/* le32 device_feature, RO */
-#define CC_GFSELECT		0x08	/* le32 driver_feature_select */
-#define CC_GF			0x0c	/* le32 driver_feature */
-#define CC_MSIX			0x10	/* le16 config_msix_vector */
-#define CC_NUMQ			0x12	/* le16 num_queues, RO */
-#define CC_STATUS		0x14	/* u8 device_status */
-#define CC_CFGGEN		0x15	/* u8 config_generation, RO */
-#define CC_QSELECT		0x16	/* le16 queue_select */
-#define CC_QSIZE		0x18	/* le16 queue_size */
-#define CC_QMSIX		0x1a	/* le16 queue_msix_vector */
-#define CC_QENABLE		0x1c	/* le16 queue_enable */
-#define CC_QNOFF		0x1e	/* le16 queue_notify_off, RO */
-#define CC_QDESC		0x20	/* le64 queue_desc */
-#define CC_QAVAIL		0x28	/* le64 queue_driver */
-#define CC_QUSED		0x30	/* le64 queue_device */
-#define CC_LEN			0x38
-
-/* 2.1 device status */
-#define S_ACKNOWLEDGE		0x01
-#define S_DRIVER		0x02
-#define S_DRIVER_OK		0x04
-#define S_FEATURES_OK		0x08
-#define S_NEEDS_RESET		0x40
-#define S_FAILED		0x80
-
-/* Feature bits (6 "Reserved Feature Bits", 5.2.3) */
-#define F_BLK_RO		5
-#define F_INDIRECT_DESC		28
-#define F_VERSION_1		32
-
-#define VIRTIO_MSI_NO_VECTOR	0xffff
-
-/* 2.7.5 struct virtq_desc flags */
-#define VRING_DESC_F_NEXT	1
-#define VRING_DESC_F_WRITE	2
-#define VRING_DESC_F_INDIRECT	4
-
-/* 5.2.6 virtio-blk requests */
-#define VIRTIO_BLK_T_IN		0
-#define VIRTIO_BLK_T_OUT	1
-#define VIRTIO_BLK_S_OK		0
-#define VIRTIO_BLK_S_IOERR	1
-#define VIRTIO_BLK_S_UNSUPP	2
-#define BLK_CFG_CAPACITY	0	/* le64, 512-byte sectors */
-#define SECTOR			512
 
 /* ------------------------------------------------------------------ */
 /* Tunables                                                            */
@@ -234,12 +147,6 @@ int memcmp(const void *a, const void *b, unsigned int n)
 	return 0;
 }
 
-#define barrier()	asm volatile("" ::: "memory")
-/* A full fence that needs no SSE2: orders the ring writes before a notify. */
-#define mb()		asm volatile("lock; addl $0, (%%esp)" ::: "memory", "cc")
-
-static inline void pause(void) { asm volatile("pause"); }
-
 static inline u64 rdtsc(void)
 {
 	u32 lo, hi;
@@ -247,26 +154,6 @@ static inline u64 rdtsc(void)
 	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return (u64)hi << 32 | lo;
 }
-
-static inline void outb(u16 port, u8 v) { asm volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
-static inline void outw(u16 port, u16 v) { asm volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
-static inline void outl(u16 port, u32 v) { asm volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
-static inline u8 inb(u16 port) { u8 v; asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline u16 inw(u16 port) { u16 v; asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline u32 inl(u16 port) { u32 v; asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-
-/* MMIO: one MOV each, which hvx's MMIO decoder knows. */
-static inline u8 mr8(u32 a) { u8 v; asm volatile("movb (%1), %0" : "=q"(v) : "r"(a) : "memory"); return v; }
-static inline u16 mr16(u32 a) { u16 v; asm volatile("movw (%1), %0" : "=r"(v) : "r"(a) : "memory"); return v; }
-static inline u32 mr32(u32 a) { u32 v; asm volatile("movl (%1), %0" : "=r"(v) : "r"(a) : "memory"); return v; }
-static inline void mw8(u32 a, u8 v) { asm volatile("movb %0, (%1)" :: "q"(v), "r"(a) : "memory"); }
-static inline void mw16(u32 a, u16 v) { asm volatile("movw %0, (%1)" :: "r"(v), "r"(a) : "memory"); }
-static inline void mw32(u32 a, u32 v) { asm volatile("movl %0, (%1)" :: "r"(v), "r"(a) : "memory"); }
-
-/* Plain guest-RAM reads of what the device may change under us. */
-static inline u8 rd8(u32 a) { return *(volatile u8 *)a; }
-static inline u16 rd16(u32 a) { return *(volatile u16 *)a; }
-static inline u32 rd32(u32 a) { return *(volatile u32 *)a; }
 
 /* ------------------------------------------------------------------ */
 /* COM1 and formatting                                                 */
@@ -654,44 +541,6 @@ static void drv_fill(u32 a, u8 c, unsigned int n)
 }
 
 /* ------------------------------------------------------------------ */
-/* PCI configuration mechanism #1                                      */
-
-static u32 pci_addr(u32 bdf, u32 off)
-{
-	return 0x80000000u | bdf << 8 | (off & 0xfc);
-}
-
-static u32 cfg_r32(u32 bdf, u32 off)
-{
-	outl(PCI_CFG_ADDR, pci_addr(bdf, off));
-	return inl(PCI_CFG_DATA);
-}
-
-static u16 cfg_r16(u32 bdf, u32 off)
-{
-	outl(PCI_CFG_ADDR, pci_addr(bdf, off));
-	return inw((u16)(PCI_CFG_DATA + (off & 2)));
-}
-
-static u8 cfg_r8(u32 bdf, u32 off)
-{
-	outl(PCI_CFG_ADDR, pci_addr(bdf, off));
-	return inb((u16)(PCI_CFG_DATA + (off & 3)));
-}
-
-static void cfg_w32(u32 bdf, u32 off, u32 v)
-{
-	outl(PCI_CFG_ADDR, pci_addr(bdf, off));
-	outl(PCI_CFG_DATA, v);
-}
-
-static void cfg_w16(u32 bdf, u32 off, u16 v)
-{
-	outl(PCI_CFG_ADDR, pci_addr(bdf, off));
-	outw((u16)(PCI_CFG_DATA + (off & 2)), v);
-}
-
-/* ------------------------------------------------------------------ */
 /* The device                                                          */
 
 struct vstruct {
@@ -927,12 +776,6 @@ static void features_write(u64 f)
 	mw32(CC(CC_GF), (u32)f);
 	mw32(CC(CC_GFSELECT), 1);
 	mw32(CC(CC_GF), (u32)(f >> 32));
-}
-
-static void mw64(u32 a, u64 v)
-{
-	mw32(a, (u32)v);		/* 4.1.3.1: two 32-bit writes, low first */
-	mw32(a + 4, (u32)(v >> 32));
 }
 
 /* How dev_init() deviates from a correct driver, for the attacks. */
