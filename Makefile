@@ -72,9 +72,11 @@ hvxd:
 	$(MAKE) -C userspace/hvxd O=$(CURDIR)/$(BUILD)/obj/hvxd OUT=$(CURDIR)/$(BUILD)/hvxd
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/exit_bench
-$(BUILD)/selftests/exit_bench: tests/bench/exit_bench.c tests/bench/bench_guests.S uapi/linux/hvx.h
+EXIT_BENCH_SRCS := $(addprefix tests/bench/,exit_bench.c apic_bench.c long_mode.c \
+	hv_hvx.c hv_kvm.c bench_guests.S bench_guests64.S)
+$(BUILD)/selftests/exit_bench: $(EXIT_BENCH_SRCS) tests/bench/bench.h tests/bench/bench_layout.h uapi/linux/hvx.h
 	@mkdir -p $(BUILD)/selftests
-	$(CC) $(TEST_CFLAGS) -o $@ tests/bench/exit_bench.c tests/bench/bench_guests.S $(LDFLAGS_STATIC)
+	$(CC) $(TEST_CFLAGS) -o $@ $(EXIT_BENCH_SRCS) $(LDFLAGS_STATIC) -lpthread
 $(BUILD)/selftests/%: tests/selftests/%.c $(TEST_LIB) $(TEST_HDRS)
 	@mkdir -p $(BUILD)/selftests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB) $(LDFLAGS_STATIC) -lpthread

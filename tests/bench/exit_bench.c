@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * exit_bench: the cost of VM exits and of VM lifetime, for hvx and for KVM,
- * with the same real-mode guest loops (bench_guests.S), in the same boot.
+ * with the same guest code under both, in the same boot.
  *
  *   exit_bench hvx|kvm [ITERATIONS]
  *
- * Prints one line per figure: "<hv> <what> <ns per operation>". The two
- * hypervisors cannot hold VMX at once, so the testbed runs this twice,
- * loading one and unloading the other in between; tests/bench/run.sh
- * prints the ratios. Guest memory is 64 KiB at 0: the MMIO loop stores to
- * 0xf0000, outside it.
+ * Prints one line per figure: "<hv> <what> <ns per operation>", or
+ * "<hv> <what> unsupported (<why>)", and "info <hv> ..." lines about the
+ * run. The two hypervisors cannot hold VMX at once, so the testbed runs
+ * this twice, loading one and unloading the other in between;
+ * tests/bench/run.sh prints the ratios.
+ *
+ * This file: the real-mode loops (bench_guests.S) in a VM without an
+ * irqchip, 64 KiB at 0 (the MMIO loop stores to 0xf0000, outside it),
+ * timed from the host; and VM lifetime. apic_bench.c has the long-mode
+ * figures; hv_hvx.c and hv_kvm.c the two back ends.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,8 @@
 #include <linux/hvx.h>
 #include <linux/kvm.h>
 
+#include "bench.h"
+
 extern const uint8_t bench_cpuid[], bench_cpuid_end[];
 extern const uint8_t bench_pio[], bench_pio_end[];
 extern const uint8_t bench_mmio[], bench_mmio_end[];
@@ -33,26 +39,26 @@ extern const uint8_t bench_mmio[], bench_mmio_end[];
 #define MEM_SIZE	0x10000
 #define CODE_GPA	0x1000
 
-/* One hypervisor's way of doing the same few things. */
-struct hv {
-	const char *name;
-	int (*create)(struct hv *hv);
-	void (*destroy)(struct hv *hv);
-	/* Set EBP = n, RIP = CODE_GPA; run until HLT, answering exits. */
-	void (*run)(struct hv *hv, uint64_t n);
-	int sys, vm, vcpu;
-	void *run_page;
-	size_t run_size;
-	uint8_t *mem;
-};
-
-static void die(const char *what)
+void die(const char *what)
 {
 	fprintf(stderr, "exit_bench: %s: %s\n", what, strerror(errno));
 	exit(1);
 }
 
-static uint64_t now_ns(void)
+void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("exit_bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+uint64_t now_ns(void)
 {
 	struct timespec ts;
 
@@ -60,98 +66,41 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* hvx */
-static int hvx_create(struct hv *hv)
+void hv_destroy_vm(struct hv *hv)
 {
-	struct hvx_memory_region r = {
-		.size = MEM_SIZE, .userspace_addr = (uintptr_t)hv->mem,
-	};
-	struct hvx_sregs s;
+	unsigned int i;
 
-	hv->vm = ioctl(hv->sys, HVX_CREATE_VM, 0);
-	if (hv->vm < 0 || ioctl(hv->vm, HVX_SET_MEMORY_REGION, &r))
-		return -1;
-	hv->vcpu = ioctl(hv->vm, HVX_CREATE_VCPU, 0);
-	if (hv->vcpu < 0)
-		return -1;
-	hv->run_page = mmap(NULL, hv->run_size, PROT_READ | PROT_WRITE,
-			    MAP_SHARED, hv->vcpu, 0);
-	if (hv->run_page == MAP_FAILED || ioctl(hv->vcpu, HVX_GET_SREGS, &s))
-		return -1;
-	s.cs.selector = 0;
-	s.cs.base = 0;
-	return ioctl(hv->vcpu, HVX_SET_SREGS, &s);
-}
-
-static void hvx_destroy(struct hv *hv)
-{
-	munmap(hv->run_page, hv->run_size);
-	close(hv->vcpu);
+	for (i = 0; i < hv->nr_vcpus; i++) {
+		munmap(hv->vcpu[i].run, hv->run_size);
+		close(hv->vcpu[i].fd);
+	}
+	hv->nr_vcpus = 0;
 	close(hv->vm);
 }
 
-static void hvx_run(struct hv *hv, uint64_t n)
+/* The real-mode VM: 64 KiB at 0, one vCPU, no irqchip (HLT exits). */
+static int create(struct hv *hv)
 {
-	struct hvx_run *run = hv->run_page;
-	struct hvx_regs regs = { .rip = CODE_GPA, .rbp = n, .rflags = 2 };
-
-	if (ioctl(hv->vcpu, HVX_SET_REGS, &regs))
-		die("HVX_SET_REGS");
-	for (;;) {
-		if (ioctl(hv->vcpu, HVX_RUN, 0))
-			die("HVX_RUN");
-		if (run->exit_reason == HVX_EXIT_HLT)
-			return;
-		if (run->exit_reason != HVX_EXIT_IO &&
-		    run->exit_reason != HVX_EXIT_MMIO) {
-			fprintf(stderr, "exit_bench: hvx exit %u\n",
-				run->exit_reason);
-			exit(1);
-		}
-	}
+	return hv->ops->create_vm(hv, false) ||
+	       hv->ops->create_vcpu(hv, &hv->vcpu[0], 0) ||
+	       hv->ops->set_real_mode(hv, &hv->vcpu[0], CODE_GPA, 0);
 }
 
-/* KVM */
-static int kvm_create(struct hv *hv)
+/* Set EBP = n, RIP = CODE_GPA; run until HLT, answering exits. */
+static void run_real_mode(struct hv *hv, uint64_t n)
 {
-	struct kvm_userspace_memory_region r = {
-		.memory_size = MEM_SIZE, .userspace_addr = (uintptr_t)hv->mem,
-	};
-	struct kvm_sregs s;
+	struct hv_vcpu *v = &hv->vcpu[0];
+	struct hv_exit e;
 
-	hv->vm = ioctl(hv->sys, KVM_CREATE_VM, 0);
-	if (hv->vm < 0 || ioctl(hv->vm, KVM_SET_USER_MEMORY_REGION, &r))
-		return -1;
-	hv->vcpu = ioctl(hv->vm, KVM_CREATE_VCPU, 0);
-	if (hv->vcpu < 0)
-		return -1;
-	hv->run_page = mmap(NULL, hv->run_size, PROT_READ | PROT_WRITE,
-			    MAP_SHARED, hv->vcpu, 0);
-	if (hv->run_page == MAP_FAILED || ioctl(hv->vcpu, KVM_GET_SREGS, &s))
-		return -1;
-	s.cs.selector = 0;
-	s.cs.base = 0;
-	return ioctl(hv->vcpu, KVM_SET_SREGS, &s);
-}
-
-static void kvm_run_guest(struct hv *hv, uint64_t n)
-{
-	struct kvm_run *run = hv->run_page;
-	struct kvm_regs regs = { .rip = CODE_GPA, .rbp = n, .rflags = 2 };
-
-	if (ioctl(hv->vcpu, KVM_SET_REGS, &regs))
-		die("KVM_SET_REGS");
+	if (hv->ops->set_real_mode(hv, v, CODE_GPA, n))
+		die("set registers");
 	for (;;) {
-		if (ioctl(hv->vcpu, KVM_RUN, 0))
-			die("KVM_RUN");
-		if (run->exit_reason == KVM_EXIT_HLT)
+		if (hv->ops->run(hv, v, &e))
+			die("run");
+		if (e.kind == HV_EXIT_HLT)
 			return;
-		if (run->exit_reason != KVM_EXIT_IO &&
-		    run->exit_reason != KVM_EXIT_MMIO) {
-			fprintf(stderr, "exit_bench: kvm exit %u\n",
-				run->exit_reason);
-			exit(1);
-		}
+		if (e.kind != HV_EXIT_IO && e.kind != HV_EXIT_MMIO)
+			fail("%s exit %u", hv->name, e.reason);
 	}
 }
 
@@ -167,9 +116,9 @@ static void measure_loop(struct hv *hv, const char *what, const uint8_t *start,
 	uint64_t t0, t;
 
 	load(hv, start, end);
-	hv->run(hv, 10);		/* warm up: EPT, caches */
+	run_real_mode(hv, 10);		/* warm up: EPT, caches */
 	t0 = now_ns();
-	hv->run(hv, n);
+	run_real_mode(hv, n);
 	t = now_ns() - t0;
 	printf("%s %s %.0f\n", hv->name, what, (double)t / n);
 }
@@ -184,31 +133,12 @@ static void measure_loop(struct hv *hv, const char *what, const uint8_t *start,
  */
 #define KICK_GPA	0xf0000		/* where bench_mmio stores */
 
-static int ioeventfd(struct hv *hv, int fd, bool deassign)
-{
-	if (!strcmp(hv->name, "hvx")) {
-		struct hvx_ioeventfd e = {
-			.addr = KICK_GPA, .len = 1, .fd = fd,
-			.flags = deassign ? HVX_IOEVENTFD_DEASSIGN : 0,
-		};
-
-		return ioctl(hv->vm, HVX_IOEVENTFD, &e);
-	} else {
-		struct kvm_ioeventfd e = {
-			.addr = KICK_GPA, .len = 1, .fd = fd,
-			.flags = deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0,
-		};
-
-		return ioctl(hv->vm, KVM_IOEVENTFD, &e);
-	}
-}
-
 static void measure_ioeventfd(struct hv *hv, uint64_t n)
 {
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	uint64_t count = 0;
 
-	if (fd < 0 || ioeventfd(hv, fd, false)) {
+	if (fd < 0 || hv->ops->ioeventfd(hv, KICK_GPA, fd, false)) {
 		printf("%s mmio_ioeventfd_kick unsupported (%s)\n", hv->name,
 		       strerror(errno));
 		if (fd >= 0)
@@ -217,24 +147,22 @@ static void measure_ioeventfd(struct hv *hv, uint64_t n)
 	}
 	measure_loop(hv, "mmio_ioeventfd_kick", bench_mmio, bench_mmio_end, n);
 	if (read(fd, &count, sizeof(count)) != sizeof(count) ||
-	    count != n + 10) {
-		fprintf(stderr, "exit_bench: %s: the eventfd counted %llu kicks of %llu\n",
-			hv->name, (unsigned long long)count,
-			(unsigned long long)n + 10);
-		exit(1);
-	}
-	ioeventfd(hv, fd, true);
+	    count != n + 10)
+		fail("%s: the eventfd counted %llu kicks of %llu", hv->name,
+		     (unsigned long long)count, (unsigned long long)n + 10);
+	hv->ops->ioeventfd(hv, KICK_GPA, fd, true);
 	close(fd);
 }
 
+/* Create a VM, its memory and a vCPU with its run page; destroy them. */
 static void measure_lifetime(struct hv *hv, uint64_t n)
 {
 	uint64_t i, t0 = now_ns();
 
 	for (i = 0; i < n; i++) {
-		if (hv->create(hv))
+		if (create(hv))
 			die("create");
-		hv->destroy(hv);
+		hv_destroy_vm(hv);
 	}
 	printf("%s vm_vcpu_create_destroy %.0f\n", hv->name,
 	       (double)(now_ns() - t0) / n);
@@ -250,34 +178,35 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: exit_bench hvx|kvm [ITERATIONS]\n");
 		return 2;
 	}
+	/* The lines reach the console in order, even on a failure. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	hv.name = argv[1];
 	if (!strcmp(argv[1], "hvx")) {
 		hv.sys = open("/dev/hvx", O_RDWR | O_CLOEXEC);
-		hv.create = hvx_create;
-		hv.run = hvx_run;
+		hv.ops = &hvx_ops;
 		size = hv.sys < 0 ? -1 : ioctl(hv.sys, HVX_GET_VCPU_MMAP_SIZE, 0);
 	} else {
 		hv.sys = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-		hv.create = kvm_create;
-		hv.run = kvm_run_guest;
+		hv.ops = &kvm_ops;
 		size = hv.sys < 0 ? -1 : ioctl(hv.sys, KVM_GET_VCPU_MMAP_SIZE, 0);
 	}
-	hv.destroy = hvx_destroy;	/* the same three closes for both */
 	if (size <= 0)
 		die(argv[1]);
 	hv.run_size = size;
+	hv.mem_size = MEM_SIZE;
 	hv.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (hv.mem == MAP_FAILED)
 		die("mmap");
 
-	if (hv.create(&hv))
+	if (create(&hv))
 		die("create");
 	measure_loop(&hv, "cpuid_exit", bench_cpuid, bench_cpuid_end, n);
 	measure_loop(&hv, "pio_exit_to_user", bench_pio, bench_pio_end, n);
 	measure_loop(&hv, "mmio_exit_to_user", bench_mmio, bench_mmio_end, n);
 	measure_ioeventfd(&hv, n);
-	hv.destroy(&hv);
+	hv_destroy_vm(&hv);
 	measure_lifetime(&hv, n / 20 ? n / 20 : 1);
+	apic_bench(&hv, n);
 	return 0;
 }
