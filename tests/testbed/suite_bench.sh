@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench, inside the testbed. Only one hypervisor can hold VMX root at
 # a time, hence hvx first, then KVM.
-#  1. exit_bench: the same guest code under hvx and KVM (ns per operation).
+#  1. exit_bench: the same guest code under hvx and KVM (ns per operation),
+#     with the module parameters that decide its APIC paths ("info" lines).
 #  2. Guest boot: the Debian kernel with the same initrd, memory and vCPUs
 #     to its /init, under vmctl (hvx) and under QEMU with KVM; the time is
 #     the guest's own uptime when /init runs (its clock is the TSC in both),
@@ -265,8 +266,19 @@ net_bench_qemu() {
 }
 
 # --- hvx ----------------------------------------------------------------------
+# params MODULE NAME...: "info HV MODULE.NAME=VALUE" for run.sh's table.
+params() {
+	_m=$1
+	shift
+	for _p in "$@"; do
+		echo "info $HV $_m.$_p=$(cat /sys/module/$_m/parameters/$_p 2>/dev/null || echo absent)"
+	done
+}
 insmod /lib/modules/hvx.ko || exit 1
-if part exit; then /selftests/exit_bench hvx "$n" || exit 1; fi
+if part exit; then
+	HV=hvx params hvx tpr_shadow
+	/selftests/exit_bench hvx "$n" || exit 1
+fi
 if part boot; then
 	boot_to_ready hvx vmctl run --kernel /boot/vmlinuz --initrd /guests/linux-initrd.gz \
 		--memory $MEM --cpus $CPUS --stats
@@ -290,7 +302,12 @@ rmmod hvx || exit 1
 
 # --- KVM ----------------------------------------------------------------------
 for m in irqbypass kvm kvm-intel; do insmod /lib/modules/kvm/$m.ko || exit 1; done
-if part exit; then /selftests/exit_bench kvm "$n" || exit 1; fi
+if part exit; then
+	# The APIC virtualization KVM found in Bochs's VMX, and its HLT polling.
+	HV=kvm params kvm_intel enable_apicv flexpriority preemption_timer
+	HV=kvm params kvm halt_poll_ns
+	/selftests/exit_bench kvm "$n" || exit 1
+fi
 if part boot; then
 	if [ -x /qemu/qemu-system-x86_64 ]; then
 		boot_to_ready qemu-kvm /qemu/ld.so --library-path /qemu /qemu/qemu-system-x86_64 \
