@@ -224,6 +224,7 @@ static const char *fail_reason(uint32_t code, char *buf, size_t size)
 	case FAIL_TPR: return "the xAPIC TPR did not read back what was written";
 	case FAIL_EARLY: return "the timer interrupt came before its deadline";
 	case FAIL_TSC: return "the handler's TSC was before the send";
+	case FAIL_NOT_READY: return "the receiving vCPU did not report in 1 s";
 	case FAIL_VECTOR: return "an unexpected interrupt vector";
 	}
 	snprintf(buf, size, "exception %u", code);

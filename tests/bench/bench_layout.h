@@ -38,6 +38,7 @@
 #define FAIL_TPR	0x104		/* the TPR did not read back */
 #define FAIL_EARLY	0x105		/* the timer fired before its deadline */
 #define FAIL_TSC	0x106		/* the handler's TSC is before the send */
+#define FAIL_NOT_READY	0x107		/* the receiver vCPU did not report */
 #define FAIL_VECTOR	0x1ff		/* an unexpected interrupt vector */
 
 /* The data page: offsets from LM_DATA. The host zeroes it per figure. */
