@@ -143,7 +143,8 @@ clean:
 	rm -rf $(BUILD)
 
 # Guest images for vmctl and the demo: flat binaries from assembly.
-GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/multiboot_hello.elf \
+GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/exit16.bin \
+	  $(BUILD)/guests/multiboot_hello.elf \
 	  $(BUILD)/guests/virtio_hostile.elf $(BUILD)/guests/ha_heartbeat.elf \
 	  $(BUILD)/guests/linux-initrd.gz
 guests: $(GUESTS)
