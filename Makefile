@@ -42,10 +42,10 @@ TEST_HDRS  := $(wildcard tests/selftests/include/*.h) uapi/linux/hvx.h \
 	      $(BUILD)/kselftest/kselftest_harness.h
 
 # vmctl is phony: its own Makefile knows when to rebuild.
-.PHONY: all module module-rt vmctl hvxd selftests guests deps check demo demo-ha bench lint clean
+.PHONY: all module module-rt vmctl hvxd selftests guests tools deps check demo demo-ha bench lint clean
 
 # The PREEMPT_RT build only where its headers are installed (make deps does).
-all: module vmctl hvxd selftests guests $(if $(KDIR_RT),module-rt)
+all: module vmctl hvxd selftests guests tools $(if $(KDIR_RT),module-rt)
 
 module:
 	@test -d "$(KDIR)" || { echo "no kernel build tree: run 'make deps'" >&2; exit 1; }
@@ -62,6 +62,13 @@ module-rt:
 	@mkdir -p $(BUILD)/rt
 	cp -p --parents $(RT_SRCS) $(BUILD)/rt/
 	$(MAKE) -C $(KDIR_RT) M=$(CURDIR)/$(BUILD)/rt W=1 modules
+
+# The testbed's own tools, static like the selftests: seqpacket sends hvxd's
+# control socket what vmctl never would.
+tools: $(BUILD)/tools/seqpacket
+$(BUILD)/tools/%: tests/testbed/%.c
+	@mkdir -p $(BUILD)/tools
+	$(CC) $(USER_CFLAGS) -o $@ $< $(LDFLAGS_STATIC)
 
 # vmctl has a Makefile of its own (objects, dependency files, pkg-config).
 vmctl:
@@ -138,7 +145,8 @@ clean:
 	rm -rf $(BUILD)
 
 # Guest images for vmctl and the demo: flat binaries from assembly.
-GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/multiboot_hello.elf \
+GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/exit16.bin \
+	  $(BUILD)/guests/multiboot_hello.elf \
 	  $(BUILD)/guests/virtio_hostile.elf $(BUILD)/guests/ha_heartbeat.elf \
 	  $(BUILD)/guests/linux-initrd.gz
 guests: $(GUESTS)

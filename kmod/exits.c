@@ -634,6 +634,26 @@ static int handle_ept_violation(struct hvx_vcpu *v)
 			      (u64)vmcs_readl(GUEST_RIP), (u64)qual);
 }
 
+/*
+ * An access to the virtualized APIC page that the CPU does not serve
+ * itself (every register but the TPR): fault-like, so the MMIO emulation
+ * decodes the instruction at RIP as for an EPT violation. The CPU's own
+ * accesses (event delivery, a fetch: types 2 and up) have no instruction
+ * to emulate.
+ */
+static int handle_apic_access(struct hvx_vcpu *v)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	u32 type = (qual >> 12) & 0xf;
+
+	if ((type == 0 || type == 1) && !(v->idt_info & VECTORING_INFO_VALID_MASK))
+		return emulate_mmio(v, (v->apic_base & PAGE_MASK) | (qual & 0xfff),
+				    type == 1);
+	return internal_error(v, HVX_INTERNAL_EMULATION, 3,
+			      (v->apic_base & PAGE_MASK) | (qual & 0xfff),
+			      (u64)vmcs_readl(GUEST_RIP), (u64)qual);
+}
+
 static int handle_xsetbv(struct hvx_vcpu *v)
 {
 	u64 value = (v->regs[HVX_RDX] << 32) | (u32)v->regs[HVX_RAX];
@@ -665,6 +685,24 @@ static int handle_ud(struct hvx_vcpu *v)
 {
 	/* VMX instructions, MONITOR/MWAIT, GETSEC: not for guests of hvx. */
 	return inject_ud(v);
+}
+
+/*
+ * A hypercall (uapi/linux/hvx.h, HVX_HC_*): an error in RAX rather than
+ * the #UD of a machine without a hypervisor, since guests probe with it.
+ * The privilege check is the CPL, SS.DPL (SDM Vol. 3A 5.5); outside 64-bit
+ * mode only EAX is written, as the guest sees only EAX.
+ */
+static int handle_vmcall(struct hvx_vcpu *v)
+{
+	u32 cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+	u64 ret = cpl ? -(u64)HVX_HC_EPERM : -(u64)HVX_HC_ENOSYS;
+
+	if (hvx_vmx_cpu_mode() != HVX_CPU_MODE_64)
+		ret = (u32)ret;
+	v->regs[HVX_RAX] = ret;
+	hvx_vmx_skip_instruction(v);
+	return RESUME_GUEST;
 }
 
 static int handle_interrupt_window(struct hvx_vcpu *v)
@@ -700,7 +738,7 @@ static int (*const exit_handlers[])(struct hvx_vcpu *v) = {
 	[EXIT_REASON_HLT]			= handle_hlt,
 	[EXIT_REASON_INVD]			= handle_skip,
 	[EXIT_REASON_RDPMC]			= handle_rdpmc,
-	[EXIT_REASON_VMCALL]			= handle_ud,
+	[EXIT_REASON_VMCALL]			= handle_vmcall,
 	[EXIT_REASON_VMCLEAR]			= handle_ud,
 	[EXIT_REASON_VMLAUNCH]			= handle_ud,
 	[EXIT_REASON_VMPTRLD]			= handle_ud,
@@ -718,6 +756,7 @@ static int (*const exit_handlers[])(struct hvx_vcpu *v) = {
 	[EXIT_REASON_MWAIT_INSTRUCTION]		= handle_ud,
 	[EXIT_REASON_MONITOR_INSTRUCTION]	= handle_ud,
 	[EXIT_REASON_EPT_VIOLATION]		= handle_ept_violation,
+	[EXIT_REASON_APIC_ACCESS]		= handle_apic_access,
 	[EXIT_REASON_INVEPT]			= handle_ud,
 	[EXIT_REASON_INVVPID]			= handle_ud,
 	[EXIT_REASON_VMFUNC]			= handle_ud,

@@ -642,6 +642,7 @@ static int apic_base_write(struct hvx_vcpu *v, u64 value)
 	v->apic_base = value;
 	if ((old ^ value) & mode && !(value & X2APIC_ENABLE))
 		*reg(v->apic, APIC_ID) = v->id << 24;
+	hvx_vm_apic_base_changed(v);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "hvx.h"
 #include "lapic.h"
 #include "vcpu.h"
+#include "vm.h"
 #include "vmcs.h"
 #include "vmx.h"
 
@@ -185,6 +186,7 @@ int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value, bool host)
 		return 0;
 	case MSR_IA32_APICBASE:
 		v->apic_base = value;
+		hvx_vm_apic_base_changed(v);
 		return 0;
 	case MSR_IA32_TSC:
 		set_tsc_offset(v, value - rdtsc(), !host);

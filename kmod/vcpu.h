@@ -135,6 +135,7 @@ struct hvx_vcpu {
 	u32 idt_info, idt_error, idt_insn_len;
 	u32 proc_ctl;			/* cached CPU_BASED_VM_EXEC_CONTROL */
 	u32 tpr_threshold;		/* cached TPR_THRESHOLD */
+	u32 proc2_ctl;			/* cached SECONDARY_VM_EXEC_CONTROL */
 
 	struct hvx_cpuid_entry *cpuid;
 	u32 cpuid_nent;

@@ -18,6 +18,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/apicdef.h>
 #include <asm/io.h>
 
 #include "eventfds.h"
@@ -27,6 +28,7 @@
 #include "lapic.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "vmx.h"
 
 static bool slot_writable(const struct hvx_memslot *slot)
 {
@@ -86,6 +88,8 @@ static void hvx_vm_free(struct kref *ref)
 	hvx_eventfds_vm_destroy(vm);
 	hvx_io_bus_destroy(vm);
 	hvx_ioapic_free(vm);
+	if (vm->apic_access_page)
+		__free_page(vm->apic_access_page);
 	cleanup_srcu_struct(&vm->srcu);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -233,6 +237,33 @@ static int check_region(const struct hvx_memory_region *r)
 	return 0;
 }
 
+/*
+ * No more APIC-access page in the EPT (vm->lock held): each vCPU drops
+ * the control at its next entry (update_apic_access() in vmx.c), and
+ * until then its accesses there fault on the EPT like any unbacked MMIO.
+ */
+static void apic_access_stop(struct hvx_vm *vm)
+{
+	if (!vm->apic_access_page || vm->apic_access_off)
+		return;
+	WRITE_ONCE(vm->apic_access_off, true);
+	hvx_ept_unmap(&vm->ept, APIC_DEFAULT_PHYS_BASE);
+	hvx_ept_flush(&vm->ept);
+}
+
+void hvx_vm_apic_base_changed(struct hvx_vcpu *v)
+{
+	const u64 xapic = MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE;
+
+	if (!v->vm->apic_access_page || READ_ONCE(v->vm->apic_access_off) ||
+	    ((v->apic_base & xapic) == MSR_IA32_APICBASE_ENABLE &&
+	     (v->apic_base & PAGE_MASK) == APIC_DEFAULT_PHYS_BASE))
+		return;
+	mutex_lock(&v->vm->lock);
+	apic_access_stop(v->vm);
+	mutex_unlock(&v->vm->lock);
+}
+
 long hvx_vm_set_memory_region(struct hvx_vm *vm,
 			      const struct hvx_memory_region *r)
 {
@@ -273,6 +304,10 @@ long hvx_vm_set_memory_region(struct hvx_vm *vm,
 			goto out;
 		}
 	}
+	/* RAM over the APIC's page: it is RAM there, as on the machine. */
+	if (r->guest_phys_addr <= APIC_DEFAULT_PHYS_BASE &&
+	    APIC_DEFAULT_PHYS_BASE - r->guest_phys_addr < r->size)
+		apic_access_stop(vm);
 	/* User-sized: a failure is the caller's ENOMEM, not a warning. */
 	slot->pages = kvcalloc(r->size >> PAGE_SHIFT, sizeof(*slot->pages),
 			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
@@ -359,6 +394,15 @@ int hvx_vm_handle_ept_fault(struct hvx_vm *vm, u64 gpa, bool write)
 
 	mutex_lock(&vm->lock);
 	slot = find_slot(vm, gpa);
+	if (!slot && (gpa & PAGE_MASK) == APIC_DEFAULT_PHYS_BASE &&
+	    vm->apic_access_page && !vm->apic_access_off) {
+		/* Read and write: the CPU checks EPT before the APIC page. */
+		err = hvx_ept_map(&vm->ept, APIC_DEFAULT_PHYS_BASE,
+				  page_to_phys(vm->apic_access_page),
+				  HVX_EPT_R | HVX_EPT_W);
+		hvx_ept_flush_local(&vm->ept);
+		goto out;
+	}
 	if (!slot) {
 		err = -ENOENT;
 		goto out;
@@ -506,7 +550,18 @@ long hvx_vm_create_irqchip(struct hvx_vm *vm)
 			goto out;
 		}
 	}
+	if (hvx_vmx_apic_access()) {
+		vm->apic_access_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!vm->apic_access_page) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
 	err = hvx_ioapic_create(vm);
+	if (err && vm->apic_access_page) {
+		__free_page(vm->apic_access_page);
+		vm->apic_access_page = NULL;
+	}
 out:
 	mutex_unlock(&vm->lock);
 	return err;

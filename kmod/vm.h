@@ -69,6 +69,19 @@ struct hvx_vm {
 
 	unsigned long pinned_pages;
 	unsigned long ept_faults;
+
+	/*
+	 * The APIC-access page (HVX_CREATE_IRQCHIP, where the CPU can
+	 * virtualize APIC accesses): the EPT maps it at the xAPIC's
+	 * default base on the first touch there, and the CPU then serves
+	 * the guest's TPR at that address from the virtual-APIC page
+	 * without an exit. Off for good (apic_access_off, under lock) once
+	 * a memory slot covers that address, or once a vCPU's APIC is not
+	 * the xAPIC there: the EPT is the VM's, and that vCPU must find no
+	 * APIC page at 0xfee00000.
+	 */
+	struct page *apic_access_page;
+	bool apic_access_off;
 };
 
 int hvx_vm_create(unsigned long flags);
@@ -90,6 +103,8 @@ void hvx_vm_get_stats(struct hvx_vm *vm, struct hvx_vm_stats *stats);
  * or another -errno.
  */
 int hvx_vm_handle_ept_fault(struct hvx_vm *vm, u64 gpa, bool write);
+/* After any change of a vCPU's IA32_APIC_BASE (process context). */
+void hvx_vm_apic_base_changed(struct hvx_vcpu *vcpu);
 
 /* Copy guest-physical memory to/from a kernel buffer (0 or -errno). */
 int hvx_vm_read_gpa(struct hvx_vm *vm, u64 gpa, void *buf, unsigned int len);

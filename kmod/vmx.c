@@ -47,9 +47,24 @@ static bool tpr_shadow = true;
 module_param(tpr_shadow, bool, 0444);
 MODULE_PARM_DESC(tpr_shadow, "Shadow the guest's task priority (CR8) in the virtual-APIC page");
 
+/*
+ * With the TPR shadow, the xAPIC's TPR at 0xfee00080 too: accesses to the
+ * APIC page are virtualized (SDM Vol. 3C, "Virtualizing Memory-Mapped APIC
+ * Accesses"), the TPR served from the virtual-APIC page, every other
+ * register an APIC-access exit that the MMIO emulation takes as before.
+ */
+static bool apic_access = true;
+module_param(apic_access, bool, 0444);
+MODULE_PARM_DESC(apic_access, "Virtualize the xAPIC page: its TPR without exits (needs tpr_shadow)");
+
 bool hvx_vmx_tpr_shadow(void)
 {
 	return tpr_shadow;
+}
+
+bool hvx_vmx_apic_access(void)
+{
+	return apic_access;
 }
 
 static unsigned long *msr_bitmap;
@@ -181,6 +196,8 @@ int hvx_vmx_init(void)
 		     (hvx_caps.procbased >> 32 & CPU_BASED_TPR_SHADOW) &&
 		     !((u32)hvx_caps.procbased & (CPU_BASED_CR8_LOAD_EXITING |
 						   CPU_BASED_CR8_STORE_EXITING));
+	apic_access = apic_access && tpr_shadow &&
+		      (hvx_caps.procbased2 >> 32 & SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
 
 	/* Intercept every MSR but those the VMCS switches by itself. */
 	msr_bitmap = (unsigned long *)get_zeroed_page(GFP_KERNEL);
@@ -589,6 +606,28 @@ static bool reinject_interrupted_event(struct hvx_vcpu *v)
  * IRR through (a trap-like exit after the MOV to CR8), so that it is
  * delivered right then, as on the machine.
  */
+/*
+ * The APIC page is virtualized for a vCPU whose xAPIC sits at the
+ * default base, where the EPT maps the VM's APIC-access page: not in
+ * x2APIC mode (no MMIO APIC then), nor after it moved its APIC, nor once
+ * RAM covers that page. Such a vCPU's accesses at 0xfee00000 reach the
+ * APIC-access page as plain memory, a page of the VM's, as under KVM.
+ */
+static void update_apic_access(struct hvx_vcpu *v)
+{
+	const u64 xapic = MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE;
+	bool on = v->vm->apic_access_page && !READ_ONCE(v->vm->apic_access_off) &&
+		  (v->apic_base & xapic) == MSR_IA32_APICBASE_ENABLE &&
+		  (v->apic_base & PAGE_MASK) == APIC_DEFAULT_PHYS_BASE;
+	u32 ctl2 = on ? v->proc2_ctl | SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES :
+			v->proc2_ctl & ~SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES;
+
+	if (ctl2 != v->proc2_ctl) {
+		v->proc2_ctl = ctl2;
+		vmcs_write32(SECONDARY_VM_EXEC_CONTROL, ctl2);
+	}
+}
+
 static void update_tpr_threshold(struct hvx_vcpu *v)
 {
 	u32 threshold = hvx_lapic_tpr_threshold(v->apic);
@@ -641,8 +680,10 @@ static bool inject_queued_events(struct hvx_vcpu *v)
 window:
 	set_proc_ctl(v, CPU_BASED_NMI_WINDOW_EXITING, nmi_waiting(v));
 	set_proc_ctl(v, CPU_BASED_INTR_WINDOW_EXITING, irq_waiting(v));
-	if (v->proc_ctl & CPU_BASED_TPR_SHADOW)
+	if (v->proc_ctl & CPU_BASED_TPR_SHADOW) {
 		update_tpr_threshold(v);
+		update_apic_access(v);
+	}
 	return true;
 }
 
@@ -1227,6 +1268,7 @@ int hvx_vmx_set_sregs(struct hvx_vcpu *v, const struct hvx_sregs *s)
 	vmcs_write32(GUEST_IDTR_LIMIT, s->idt.limit);
 	v->regs[HVX_CR2] = s->cr2;
 	v->apic_base = s->apic_base;
+	hvx_vm_apic_base_changed(v);
 	hvx_vcpu_set_cr8(v, s->cr8);
 	return 0;
 }
@@ -1336,6 +1378,9 @@ static void write_vmcs(struct hvx_vcpu *v)
 		proc |= CPU_BASED_TPR_SHADOW;
 		proc &= ~(CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
 		vmcs_write64(VIRTUAL_APIC_PAGE_ADDR, __pa(v->apic->page));
+		if (v->vm->apic_access_page)
+			vmcs_write64(APIC_ACCESS_ADDR,
+				     page_to_phys(v->vm->apic_access_page));
 	}
 	vmcs_write32(TPR_THRESHOLD, 0);
 	v->tpr_threshold = 0;
@@ -1344,6 +1389,7 @@ static void write_vmcs(struct hvx_vcpu *v)
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, proc);
 	v->proc_ctl = proc;
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, ctl.proc2);
+	v->proc2_ctl = ctl.proc2;
 	vmcs_write32(VM_EXIT_CONTROLS, ctl.exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, ctl.entry);
 	/*

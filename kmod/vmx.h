@@ -20,6 +20,8 @@ int hvx_vmx_init(void);
 void hvx_vmx_exit(void);
 /* Whether vCPUs with an in-kernel APIC shadow their TPR (HVX_CAP_TPR_SHADOW). */
 bool hvx_vmx_tpr_shadow(void);
+/* ...and their xAPIC TPR too, through the APIC-access page. */
+bool hvx_vmx_apic_access(void);
 /* On a CPU that leaves VMX root: VMCLEAR every VMCS still loaded there. */
 void hvx_vmx_clear_cpu(void);
 

@@ -239,8 +239,8 @@ lane_smp() {
 	# an uncontended one goes unseen. A hang costs this lane its timeout.
 	# It also keeps the kernel's default speculative-execution mitigations,
 	# so that hvx's own (api_test checks the list) run here. And it runs
-	# the paths of a CPU without the optional VMX features: the other
-	# boots test them on, this one off.
+	# the paths of a CPU without the optional VMX features (tpr_shadow=0
+	# turns off apic_access too): the other boots test them on.
 	boot vmx-rt 1 corei7_haswell_4770 600 \
 		"api_test guest_smoke_test state_test exits_test memory_test irqchip_test eventfd_test run_loop_test" \
 		--kernel "$(. tests/testbed/common.sh && testbed_kver_rt)" \
@@ -286,8 +286,11 @@ lane_guests() {
 		--program /usr/sbin/mke2fs --program /usr/sbin/e2fsck --program /usr/sbin/debugfs \
 		--kmod brd --kmod crc32c_generic --kmod ext4
 	# virtio_hostile: a Multiboot guest that attacks vmctl's virtio-blk.
+	# With apic_access=0: the CR8 shadow without the xAPIC page's, the
+	# middle one of the three ways the task priority goes (irqchip_test).
 	boot vmx-1cpu 1 corei7_haswell_4770 1800 \
-		"guest_smoke_test state_test exits_test memory_test hostile_test eventfd_test vmctl_run virtio_hostile" \
+		"guest_smoke_test state_test exits_test memory_test hostile_test eventfd_test irqchip_test vmctl_run virtio_hostile" \
+		--hvx-params apic_access=0 \
 		--add tests/testbed/virtio_hostile_test.sh:/virtio_hostile_test.sh
 	# HA: three hosts (network, mount and UTS namespaces) on a bridge,
 	# each with Debian's corosync 3 over knet and hvxd (ha_lib.sh, and

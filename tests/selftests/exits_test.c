@@ -227,8 +227,9 @@ GUEST_ASM(g_xgetbv,
 "	shl $32, %rdx\n"
 "	or %rdx, %rax\n"
 "	ret\n")
+/* A hypercall: the number in RDI, RAX back. */
+GUEST_ASM(g_hypercall, "	mov %rdi, %rax\n	vmcall\n	ret\n")
 /* VMX instructions; memory operands at RDI. */
-GUEST_ASM(g_vmcall, GUEST_LABEL(insn_vmcall) "	vmcall\n	ret\n")
 GUEST_ASM(g_vmxon, GUEST_LABEL(insn_vmxon) "	vmxon (%rdi)\n	ret\n")
 GUEST_ASM(g_vmxoff, GUEST_LABEL(insn_vmxoff) "	vmxoff\n	ret\n")
 GUEST_ASM(g_vmlaunch, GUEST_LABEL(insn_vmlaunch) "	vmlaunch\n	ret\n")
@@ -315,7 +316,7 @@ void g_write_dr6(uint64_t v);
 void g_write_dr7(uint64_t v);
 void g_xsetbv(uint64_t xcr, uint64_t value);
 uint64_t g_xgetbv(uint64_t xcr);
-void g_vmcall(void *mem);
+uint64_t g_hypercall(uint64_t nr);
 void g_vmxon(void *mem);
 void g_vmxoff(void *mem);
 void g_vmlaunch(void *mem);
@@ -334,7 +335,7 @@ void guest_regs_compute(void);
 extern const char insn_rdmsr[], insn_wrmsr[];
 extern const char insn_write_cr0[], insn_write_cr4[], insn_write_cr8[];
 extern const char insn_write_dr7[], insn_xsetbv[];
-extern const char insn_vmcall[], insn_vmxon[], insn_vmxoff[];
+extern const char insn_vmxon[], insn_vmxoff[];
 extern const char insn_vmlaunch[], insn_vmresume[], insn_vmclear[];
 extern const char insn_vmptrld[], insn_vmptrst[], insn_vmread[];
 extern const char insn_vmwrite[], insn_invept[], insn_invvpid[];
@@ -357,6 +358,7 @@ enum {
 	OP_XSETBV,	/* a0 XCR, a1 value */
 	OP_XGETBV,	/* a0 XCR: r0 value */
 	OP_VMX,		/* a0 index into vmx_insns[] */
+	OP_HYPERCALL,	/* a0 RAX for VMCALL: r0 RAX after it */
 };
 
 #define STAGE_READY		0x100
@@ -453,39 +455,36 @@ static void __guest_code guest_vmx(uint64_t idx)
 
 	switch (idx) {
 	case 0:
-		g_vmcall(mem);
-		return;
-	case 1:
 		g_vmxon(mem);
 		return;
-	case 2:
+	case 1:
 		g_vmxoff(mem);
 		return;
-	case 3:
+	case 2:
 		g_vmlaunch(mem);
 		return;
-	case 4:
+	case 3:
 		g_vmresume(mem);
 		return;
-	case 5:
+	case 4:
 		g_vmclear(mem);
 		return;
-	case 6:
+	case 5:
 		g_vmptrld(mem);
 		return;
-	case 7:
+	case 6:
 		g_vmptrst(mem);
 		return;
-	case 8:
+	case 7:
 		g_vmread(mem);
 		return;
-	case 9:
+	case 8:
 		g_vmwrite(mem);
 		return;
-	case 10:
+	case 9:
 		g_invept(mem);
 		return;
-	case 11:
+	case 10:
 		g_invvpid(mem);
 		return;
 	}
@@ -537,6 +536,9 @@ static void __guest_code guest_executor(void)
 			break;
 		case OP_VMX:
 			guest_vmx(a0);
+			break;
+		case OP_HYPERCALL:
+			r0 = g_hypercall(a0);
 			break;
 		default:
 			GUEST_FAIL(op);
@@ -1679,7 +1681,6 @@ static const struct {
 	const char *name;
 	const char *insn;
 } vmx_insns[] = {
-	{ "vmcall", insn_vmcall },
 	{ "vmxon", insn_vmxon },
 	{ "vmxoff", insn_vmxoff },
 	{ "vmlaunch", insn_vmlaunch },
@@ -1716,6 +1717,25 @@ TEST_F_TIMEOUT(exits, vmx_instructions_ud, 120)
 			TH_LOG("%s: RIP %#llx", vmx_insns[i].name,
 			       (unsigned long long)exc.args[2]);
 	}
+}
+
+/*
+ * VMCALL is the hypercall instruction (HVX_HC_* in uapi/linux/hvx.h): no
+ * #UD, an error in RAX for every number, since none is defined, and the
+ * guest goes on after it. hostile_test covers CPL3 and 32-bit mode.
+ */
+TEST_F(exits, vmcall_is_a_hypercall)
+{
+	static const uint64_t nrs[] = { 0, 1, 0xffffffffull, 1ull << 63 };
+	struct hvx_vcpu *vcpu;
+	unsigned int i;
+
+	NEED_HVX();
+	vcpu = executor_vm(NEW_VM(0, GUEST_MEM));
+	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		EXPECT_EQ(-(uint64_t)HVX_HC_ENOSYS,
+			  exec_ok(vcpu, OP_HYPERCALL, nrs[i], 0))
+			TH_LOG("hypercall %#llx", (unsigned long long)nrs[i]);
 }
 
 /* ---- Debug registers ---------------------------------------------------- */

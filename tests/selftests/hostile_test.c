@@ -181,6 +181,8 @@ static uint64_t now_ns(void)
 uint64_t hx_ud_count;
 uint64_t hx_ud_rip[UD_MAX];
 uint64_t hx_ud_cs[UD_MAX];
+/* RAX after the hypercall that starts each sequence (VMCALL, no #UD). */
+uint64_t hx_hc_ret;
 /* Memory operand of the VMX instructions (a VMCS pointer, a descriptor). */
 uint8_t hx_vmx_scratch[4096] __attribute__((aligned(4096)));
 
@@ -212,13 +214,16 @@ GUEST_ASM(hx_ud_handler64,
 "	popq %rax\n"
 "	iretq\n")
 /*
- * The VMX instructions of SDM Vol. 3C chapter 30 plus VMFUNC and GETSEC,
+ * A hypercall (VMCALL, which is no #UD: hx_hc_ret keeps its RAX), then the
+ * other VMX instructions of SDM Vol. 3C chapter 30 plus VMFUNC and GETSEC,
  * memory operands at RDI. hx_vmx_seq64_new runs only the two that
  * exits_test's vmx_instructions_ud does not.
  */
 GUEST_ASM(hx_vmx_seq64,
 "	pushq %r12\n"
-UD64(hx64_vmcall, "vmcall")
+"	movl $0x1234, %eax\n"
+"	vmcall\n"
+"	movq %rax, hx_hc_ret(%rip)\n"
 UD64(hx64_vmxon, "vmxon (%rdi)")
 UD64(hx64_vmxoff, "vmxoff")
 UD64(hx64_vmlaunch, "vmlaunch")
@@ -382,7 +387,9 @@ GUEST_ASM(hx_nmi_handler,
 "	.globl hx_vmx_seq32\n"
 "hx_vmx_seq32:\n"
 "	movl $hx_vmx_scratch, %edi\n"
-UD32(hx32_vmcall, "vmcall")
+"	movl $0x1234, %eax\n"
+"	vmcall\n"
+"	movl %eax, hx_hc_ret\n"
 UD32(hx32_vmxon, "vmxon (%edi)")
 UD32(hx32_vmxoff, "vmxoff")
 UD32(hx32_vmlaunch, "vmlaunch")
@@ -430,12 +437,12 @@ void hx_ud_handler32(void);
 void hx_fail32(void);
 void hx_vmx_seq32(void);
 
-extern const char hx64_vmcall[], hx64_vmxon[], hx64_vmxoff[];
+extern const char hx64_vmxon[], hx64_vmxoff[];
 extern const char hx64_vmlaunch[], hx64_vmresume[], hx64_vmclear[];
 extern const char hx64_vmptrld[], hx64_vmptrst[], hx64_vmread[];
 extern const char hx64_vmwrite[], hx64_invept[], hx64_invvpid[];
 extern const char hx64_vmfunc[], hx64_getsec[];
-extern const char hx32_vmcall[], hx32_vmxon[], hx32_vmxoff[];
+extern const char hx32_vmxon[], hx32_vmxoff[];
 extern const char hx32_vmlaunch[], hx32_vmresume[], hx32_vmclear[];
 extern const char hx32_vmptrld[], hx32_vmptrst[], hx32_vmread[];
 extern const char hx32_vmwrite[], hx32_invept[], hx32_invvpid[];
@@ -605,7 +612,6 @@ static const struct {
 	const char *name;
 	const char *insn64, *insn32;
 } vmx_all[] = {
-	{ "vmcall", hx64_vmcall, hx32_vmcall },
 	{ "vmxon", hx64_vmxon, hx32_vmxon },
 	{ "vmxoff", hx64_vmxoff, hx32_vmxoff },
 	{ "vmlaunch", hx64_vmlaunch, hx32_vmlaunch },
@@ -621,7 +627,7 @@ static const struct {
 	{ "getsec", hx64_getsec, hx32_getsec },
 };
 
-#define VMX_NEW_FIRST	12	/* vmfunc, getsec: not in exits_test */
+#define VMX_NEW_FIRST	11	/* vmfunc, getsec: not in exits_test */
 
 /* Compare what the #UD handler noted with vmx_all[first...]. */
 static void check_ud_log(struct __test_metadata *_metadata,
@@ -698,7 +704,9 @@ static void identity_map_user(struct hvx_vm *vm)
  * clear) are #UD from the CPU itself (SDM Vol. 3C 26.2, Vol. 2D GETSEC).
  * The same in 32-bit protected mode, where the 64-bit checks do not
  * apply. exits_test covers CPL0 in 64-bit mode for all but VMFUNC and
- * GETSEC, which this test adds.
+ * GETSEC, which this test adds. VMCALL exits the same way and is hvx's
+ * hypercall: at CPL3 it returns -HVX_HC_EPERM, in 32-bit mode -HVX_HC_ENOSYS
+ * in EAX.
  */
 TEST_F_TIMEOUT(hostile, vmx_instructions_ud_at_cpl3_and_in_32bit_mode, 300)
 {
@@ -739,6 +747,9 @@ TEST_F_TIMEOUT(hostile, vmx_instructions_ud_at_cpl3_and_in_32bit_mode, 300)
 	vcpu_sregs_set(vcpu, &sregs);
 	ASSERT_EQ(UCALL_DONE, brun_ucall(vcpu, &uc));
 	check_ud_log(_metadata, vm, 0, false, 0xab, "CPL3");
+	sync_global_from_guest(vm, hx_hc_ret);
+	EXPECT_EQ(-(uint64_t)HVX_HC_EPERM, hx_hc_ret)
+		TH_LOG("a hypercall at CPL3 returned %#llx", (unsigned long long)hx_hc_ret);
 
 	/* 32-bit protected mode, CPL0, with an IDT of 32-bit gates. */
 	vcpu = new_vm(self, 2, false);
@@ -763,6 +774,10 @@ TEST_F_TIMEOUT(hostile, vmx_instructions_ud_at_cpl3_and_in_32bit_mode, 300)
 		TH_LOG("32-bit guest: unexpected exception at EIP %#llx",
 		       (unsigned long long)regs.rcx);
 	check_ud_log(_metadata, vm, 0, true, HVX_SEL_CODE32, "32-bit");
+	/* Only EAX is written outside 64-bit mode. */
+	sync_global_from_guest(vm, hx_hc_ret);
+	EXPECT_EQ((uint32_t)-HVX_HC_ENOSYS, hx_hc_ret)
+		TH_LOG("a hypercall in 32-bit mode returned %#llx", (unsigned long long)hx_hc_ret);
 }
 
 /* ---- 3. Wild MMIO and port I/O ------------------------------------------ */

@@ -227,13 +227,15 @@ static void __guest_code guest_xapic_regs(uint64_t arg)
 }
 
 /*
- * CR8 is the task priority (SDM Vol. 3A 10.8.6.1). Lowering it lets a
- * held-back interrupt in before the next instruction, with nothing else
- * to exit on: with the TPR shadowed, only the TPR threshold's exit does.
- * Then 1000 writes and reads, which the host counts the exits of.
+ * The task priority, through CR8 (SDM Vol. 3A 10.8.6.1) and through the
+ * xAPIC's TPR. Lowering it lets a held-back interrupt in before the next
+ * instruction with nothing else to exit on: with the TPR shadowed, only
+ * the TPR threshold's exit does. Then 1000 writes and reads of each, which
+ * the host counts the exits of.
  */
-static void __guest_code guest_cr8_priority(uint64_t arg)
+static void __guest_code guest_task_priority(uint64_t arg)
 {
+	volatile uint32_t *tpr = (volatile uint32_t *)(APIC_GPA + APIC_TPR);
 	uint64_t i, cr8;
 
 	apic_write(APIC_SVR, 0x1ff);
@@ -245,13 +247,29 @@ static void __guest_code guest_cr8_priority(uint64_t arg)
 	GUEST_ASSERT_EQ(irq_count, 0);			/* 4 still holds class 4 */
 	asm volatile("mov %0, %%cr8; sti; nop; nop; cli" : : "r"(3ull));
 	GUEST_ASSERT_EQ(irq_count, 1);
+
+	*tpr = 0x50;
+	apic_write(APIC_ICR, 0x40000 | VEC_SELF);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 1);
+	asm volatile("movl %0, (%1); sti; nop; nop; cli" : : "r"(0x40), "r"(tpr) : "memory");
+	GUEST_ASSERT_EQ(irq_count, 1);
+	asm volatile("movl %0, (%1); sti; nop; nop; cli" : : "r"(0x3f), "r"(tpr) : "memory");
+	GUEST_ASSERT_EQ(irq_count, 2);
 	GUEST_SYNC(1);
+
 	for (i = 0; i < 1000; i++) {
 		asm volatile("mov %1, %%cr8; mov %%cr8, %0" : "=r"(cr8) : "r"(i & 15));
 		GUEST_ASSERT_EQ(cr8, i & 15);
 	}
 	GUEST_SYNC(2);
-	GUEST_ASSERT_EQ(apic_read(APIC_TPR), (999 & 15) << 4);
+	for (i = 0; i < 1000; i++) {
+		*tpr = (i & 15) << 4;
+		GUEST_ASSERT_EQ(*tpr, (i & 15) << 4);
+	}
+	GUEST_SYNC(3);
+	asm volatile("mov %%cr8, %0" : "=r"(cr8));
+	GUEST_ASSERT_EQ(cr8, 999 & 15);
 	GUEST_DONE();
 }
 
@@ -553,34 +571,51 @@ TEST_F(irqchip, xapic_registers_tpr_and_self_ipi)
 
 #define EXIT_CR_ACCESS		28
 #define EXIT_TPR_BELOW_THRESHOLD 43
+#define EXIT_APIC_ACCESS	44
+#define EXIT_EPT_VIOLATION	48
 
-TEST_F(irqchip, cr8_lowered_lets_interrupt_in_and_is_shadowed)
+static uint64_t mmio_exits(const struct hvx_vcpu_stats *st)
+{
+	return st->exit_reason[EXIT_APIC_ACCESS] + st->exit_reason[EXIT_EPT_VIOLATION];
+}
+
+/*
+ * HVX_CAP_TPR_SHADOW says which way the task priority goes: bit 0 CR8
+ * without exits, bit 1 the xAPIC TPR too. Each way either takes no exit
+ * at all or exactly one per access; each TPR lowering that lets the
+ * interrupt through exits once where it is shadowed (the threshold).
+ */
+TEST_F(irqchip, task_priority_lets_interrupt_in_and_is_shadowed)
 {
 	struct hvx_capability cap = { .cap = HVX_CAP_TPR_SHADOW };
-	struct hvx_vcpu_stats before, after;
+	struct hvx_vcpu_stats s1, s2, s3;
+	bool cr8_shadow, xapic_shadow;
+	uint64_t cr, mmio;
 	struct ucall uc;
-	uint64_t cr_exits;
 
 	NEED_VM();
 	ASSERT_EQ(0, ioctl(self->vm->sys_fd, HVX_CHECK_CAPABILITY, &cap));
-	vcpu_setup_long_mode(self->vcpu, guest_cr8_priority, 0);
+	cr8_shadow = cap.value & 1;
+	xapic_shadow = cap.value & 2;
+	vcpu_setup_long_mode(self->vcpu, guest_task_priority, 0);
 	expect_sync(self->vcpu, 1, &uc);
-	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &before));
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &s1));
 	expect_sync(self->vcpu, 2, &uc);
-	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &after));
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &s2));
+	expect_sync(self->vcpu, 3, &uc);
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &s3));
 	run_to_done(self->vcpu);
-	cr_exits = after.exit_reason[EXIT_CR_ACCESS] - before.exit_reason[EXIT_CR_ACCESS];
-	TH_LOG("TPR shadow %s: %llu CR exits for 1000 CR8 writes and reads, %llu TPR-threshold exits",
-	       cap.value ? "on" : "off", (unsigned long long)cr_exits,
-	       (unsigned long long)before.exit_reason[EXIT_TPR_BELOW_THRESHOLD]);
-	if (cap.value) {
-		EXPECT_EQ(0, cr_exits);
-		/* The MOV to 3 (below class 4), and not the one to 4. */
-		EXPECT_EQ(1, before.exit_reason[EXIT_TPR_BELOW_THRESHOLD]);
-	} else {
-		EXPECT_EQ(2000, cr_exits);
-		EXPECT_EQ(0, before.exit_reason[EXIT_TPR_BELOW_THRESHOLD]);
-	}
+	cr = s2.exit_reason[EXIT_CR_ACCESS] - s1.exit_reason[EXIT_CR_ACCESS];
+	mmio = mmio_exits(&s3) - mmio_exits(&s2);
+	TH_LOG("HVX_CAP_TPR_SHADOW %#llx: %llu CR exits for 1000 CR8 writes and reads, %llu MMIO exits for 1000 TPR writes and reads, %llu TPR-threshold exits",
+	       (unsigned long long)cap.value, (unsigned long long)cr,
+	       (unsigned long long)mmio,
+	       (unsigned long long)s1.exit_reason[EXIT_TPR_BELOW_THRESHOLD]);
+	EXPECT_EQ(cr8_shadow ? 0 : 2000, cr);
+	EXPECT_EQ(xapic_shadow ? 0 : 2000, mmio);
+	/* The CR8 write of 3 and the TPR write of 0x3f, not those of class 4. */
+	EXPECT_EQ(cr8_shadow + xapic_shadow, s1.exit_reason[EXIT_TPR_BELOW_THRESHOLD]);
+	EXPECT_TRUE(cr8_shadow || !xapic_shadow);
 }
 
 TEST_F(irqchip, x2apic_msrs_and_self_ipi)

@@ -174,7 +174,7 @@ ha_fixture_args() {
 		--program /usr/sbin/ip --program /usr/sbin/corosync \
 		--program /usr/sbin/corosync-quorumtool --program /usr/sbin/corosync-cfgtool \
 		--program /usr/sbin/corosync-cmapctl --program /usr/bin/setpriv \
-		--program build/hvxd \
+		--program build/hvxd --add build/tools/seqpacket:/bin/seqpacket \
 		--add /lib/x86_64-linux-gnu/libgcc_s.so.1:/lib/x86_64-linux-gnu/libgcc_s.so.1 \
 		--kmod veth --kmod bridge
 }

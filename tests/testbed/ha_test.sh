@@ -32,7 +32,7 @@
 # Seconds of testbed time: the idle run that must not see a membership
 # change, and the most a membership change may take here (the target is
 # 3 s; above 5 s the timers are wrong for this machine).
-IDLE=${HVX_HA_IDLE:-60}	# 300 s costs ~16 min of wall time
+IDLE=${HVX_HA_IDLE:-30}	# HVX_HA_IDLE=300 for a long run: ~16 min of wall time
 DETECT_MAX=${HVX_HA_DETECT_MAX:-5}
 WAIT=30	# for a state that must come, before it counts as a failure
 
@@ -45,11 +45,16 @@ ha_powered_off_node_killed ha_powered_off_node_leaves ha_restarted_node_rejoins
 ha_two_nodes_down_no_quorum
 ha_overlaps_clean_console ha_overlaps_older_generation ha_overlaps_same_generation_other_node
 ha_last_and_first_heartbeat
-ha_hvxd_starts ha_vm_placed_and_running
-ha_power_off_fails_over ha_power_off_no_overlap ha_power_off_status ha_powered_off_host_back_runs_nothing
-ha_cut_fails_over ha_cut_host_fenced_itself ha_cut_no_overlap ha_cut_host_back_runs_nothing
-ha_hvxd_restart_adopts ha_relocation ha_relocation_no_overlap ha_crash_restart_limit
-ha_no_quorum_runs_nothing ha_no_overlap_in_any_scenario
+ha_hvxd_starts ha_vm_placed_and_running ha_vm_disk_found_blank
+ha_control_refuses_malformed ha_control_survives_malformed ha_vmctl_ha_refusals
+ha_power_off_fails_over ha_power_off_no_overlap ha_power_off_status ha_power_off_disk_handed_over
+ha_powered_off_host_back_runs_nothing
+ha_cut_fails_over ha_cut_host_fenced_itself ha_cut_no_overlap ha_cut_disk_handed_over
+ha_cut_host_back_runs_nothing
+ha_hvxd_restart_adopts ha_relocation ha_relocation_no_overlap ha_relocation_disk_handed_over
+ha_crash_restart_limit
+ha_no_quorum_runs_nothing ha_no_quorum_refuses_changes ha_no_overlap_in_any_scenario
+ha_disk_log_in_order
 ha_teardown_leaves_nothing"
 echo "1..$(echo $TESTS | wc -w)"
 [ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || fail_rest "insmod hvx failed"
@@ -301,7 +306,10 @@ idle_cost() {
 }
 
 # All three hosts up (the corosync scenarios may have left some off), an
-# hvxd on each; one HA VM, web, placed by the leader.
+# hvxd on each; one HA VM, web, placed by the leader, with a disk: an
+# image under $HA_DIR, which every host reaches at the same path (the
+# storage a real cluster shares), on which the guest logs its heartbeats
+# (ha_heartbeat.c, hb_disk=1).
 scenario_hvxd_start() {
 	for _h in 1 2 3; do
 		ha_quorate $_h
@@ -313,8 +321,10 @@ scenario_hvxd_start() {
 	check ha_hvxd_starts "$started of 3 hvxd answer: $(tail -n 2 $HA_DIR/n*/hvxd.log | tr '\n' ' ')" [ $started -eq 3 ]
 	[ $started -eq 3 ] || fail_rest "no hvxd"
 	idle_cost
+	dd if=/dev/zero of="$WEB_DISK" bs=1M count=0 seek=4 2>/dev/null	# 8192 sectors
 	t0=$(ha_now)
-	hactl 1 add web -- --kernel $HA_HB --memory 8 --append "hb_ms=200" >/tmp/add.out 2>&1
+	hactl 1 add web -- --kernel $HA_HB --memory 8 --disk "$WEB_DISK" \
+		--append "hb_ms=200 hb_disk=1" >/tmp/add.out 2>&1
 	rc=$?
 	t=$(wait_hb web none 1 "$t0")
 	read_hb web
@@ -323,6 +333,124 @@ scenario_hvxd_start() {
 	check_eval ha_vm_placed_and_running "add: status $rc ($(cat /tmp/add.out)); heartbeat ${hb_node:-none} gen ${hb_gen:-} after ${t:-never} s; n2 says: $(where 2 web)" \
 		'[ $rc -eq 0 ] && [ -n "$t" ] && [ "${hb_gen:-}" = 1 ] && [ "$(where 2 web)" = "$first running 1 0" ]'
 	[ -n "$first" ] || fail_rest "web never ran"
+	disk_line 1
+	check_eval ha_vm_disk_found_blank "gen 1 says: ${disk:-nothing} $(grep -m1 HB-DISK-ERROR $HA_CONSOLE/web.log)" \
+		'[ "$disk" = "last_gen=- last_seq=0 next=0 sectors=8192" ]'
+}
+
+# --- the control socket and vmctl ha, refusing what they must ---------------
+# ctl_raw REQUEST WANT: REQUEST (printf's format: \0 for the NULs) sent as
+# it is to n1's hvxd; its reply must be WANT, or the mismatch is kept.
+ctl_raw() {
+	_got=$(printf "$1" | seqpacket "$HA_DIR/n1/hvxd.sock" 2>&1)
+	[ "$_got" = "$2" ] || ctl_bad="$ctl_bad [$1] -> [$_got];"
+}
+# ctl_vmctl STATUS REGEX WORDS...: vmctl ha WORDS through n1 exits with
+# STATUS and says something matching REGEX.
+ctl_vmctl() {
+	_st=$1 _re=$2
+	shift 2
+	_got=$(hactl 1 "$@" 2>&1)
+	_rc=$?
+	[ $_rc = "$_st" ] && echo "$_got" | grep -qE -e "$_re" ||
+		ctl_bad="$ctl_bad [vmctl ha $*] -> status $_rc [$_got];"
+}
+
+# web runs on $first. Requests that vmctl would never send, then vmctl's
+# own refusals: each answered with its reason, nothing changes, and hvxd
+# goes on serving.
+scenario_control() {
+	pid0=$(ha_pids 1 /bin/hvxd)
+	audit0=$(wc -l <"$HA_DIR/n1/audit.log")
+	ctl_bad=
+	ctl_raw 'status' '1malformed request: NUL-terminated words'
+	ctl_raw '\0' '1unknown request: status, add, remove or relocate'
+	ctl_raw 'st\033[2Jatus\0web\0' '1unknown request: status, add, remove or relocate'
+	ctl_raw 'status\0web\0' '1status takes no argument'
+	ctl_raw 'remove\0' '1remove takes a VM name'
+	ctl_raw 'remove\0web\0web\0' '1remove takes a VM name'
+	ctl_raw 'relocate\0web\0' '1relocate takes a VM name and a node'
+	ctl_raw 'relocate\0web\0n1\0n2\0' '1relocate takes a VM name and a node'
+	ctl_raw 'relocate\0web\0n9\0' '1no such node of the cluster with hvxd and quorum'
+	ctl_raw 'add\0' "1a VM name: letters, digits, '.', '_', '-', at most 32"
+	ctl_raw 'add\0../etc\0--kernel\0/x\0' "1a VM name: letters, digits, '.', '_', '-', at most 32"
+	ctl_raw 'add\0x\0' '1no run options'
+	ctl_raw 'add\0x\0--kernel' '1malformed request: NUL-terminated words'
+	ctl_raw 'add\0x\0--kernel\0/x\0--memory\0-5\0' '1bad --memory -5'
+	_got=$(head -c 100000 /dev/urandom | seqpacket "$HA_DIR/n1/hvxd.sock" 2>&1)
+	[ "$_got" = "1a request is at most 2304 bytes" ] || ctl_bad="$ctl_bad [100000 random bytes] -> [$_got];"
+	seqpacket -c "$HA_DIR/n1/hvxd.sock" || ctl_bad="$ctl_bad [hang-up] -> status $?;"
+	check_eval ha_control_refuses_malformed "${ctl_bad:-}" '[ -z "$ctl_bad" ]'
+	check_eval ha_control_survives_malformed "hvxd $pid0 -> $(ha_pids 1 /bin/hvxd); web: $(where 1 web); audit $audit0 -> $(wc -l <$HA_DIR/n1/audit.log) lines" \
+		'[ -n "$pid0" ] && [ "$(ha_pids 1 /bin/hvxd)" = "$pid0" ] && [ "$(where 1 web)" = "$first running 1 0" ] &&
+		 [ "$(wc -l <$HA_DIR/n1/audit.log)" = "$audit0" ]'
+
+	ctl_bad=
+	ctl_vmctl 1 'no HA VM nosuch' remove nosuch
+	ctl_vmctl 1 'no such node' relocate web n9
+	ctl_vmctl 1 "already runs on $first" relocate web "$first"
+	ctl_vmctl 1 'already an HA VM' add web -- --kernel "$HA_HB" --memory 8
+	ctl_vmctl 1 "--name is hvxd's" add other -- --name x --kernel "$HA_HB"
+	ctl_vmctl 1 'bad --memory' add other -- --kernel "$HA_HB" --memory 0
+	ctl_vmctl 2 'bad command line' bogus
+	ctl_vmctl 2 'bad command line' relocate web
+	HVXD_SOCKET=$HA_DIR/nowhere.sock vmctl ha status >/dev/null 2>&1
+	_rc=$?
+	[ $_rc = 3 ] || ctl_bad="$ctl_bad [vmctl ha status, no hvxd] -> status $_rc;"
+	check_eval ha_vmctl_ha_refusals "${ctl_bad:-}" \
+		'[ -z "$ctl_bad" ] && [ "$(hactl 1 status | grep -c "^other ")" = 0 ] && [ "$(where 1 web)" = "$first running 1 0" ]'
+}
+
+# --- web's disk ---------------------------------------------------------------
+WEB_DISK=$HA_DIR/web.img
+# disk_line GEN: what generation GEN of web found on its disk when it
+# started (its HB-DISK line, from last_gen on), in $disk.
+disk_line() {
+	disk=$(grep -o "HB-DISK name=web node=[^ ]* gen=$1 last_gen=[^ ]* last_seq=[0-9]* next=[0-9]* sectors=[0-9]*" \
+		"$HA_CONSOLE/web.log" | head -n 1 | sed 's/.* gen=[0-9]* //')
+}
+# disk_handed_over GEN: generation GEN found what GEN - 1 left: that
+# generation, and a last seq no lower than the last heartbeat GEN - 1
+# printed (each heartbeat is on the disk before it is printed).
+disk_handed_over() {
+	disk_line "$1"
+	_prev=$(($1 - 1))
+	_printed=$(grep -o "HB name=web node=[^ ]* gen=$_prev seq=[0-9]*" "$HA_CONSOLE/web.log" | tail -n 1 | sed 's/.*seq=//')
+	_found=$(echo "$disk" | sed -n "s/^last_gen=$_prev last_seq=\([0-9]*\) .*/\1/p")
+	[ -n "$_printed" ] && [ -n "$_found" ] && [ "$_found" -ge "$_printed" ]
+}
+# disk_log_check: web's disk, read once its last instance is gone:
+# records 0, 1, 2, ... without a hole; generations that never go back,
+# each one's seqs 1, 2, 3, ... (a stale instance writing after the next
+# one started would break either); generations 1 to 4 all there; the
+# header a copy of the last record, or of the one before (the last
+# instance may have died between the two writes). Prints what is wrong.
+disk_log_check() {
+	tr -d '\000' <"$WEB_DISK" | awk '
+		function val(f) { sub(/^[a-z_]+=/, "", f); return f }
+		NR == 1 { if ($1 != "HBDISK") print "no header: " $0; hdr = $0; next }
+		$1 != "HBLOG" || $3 != "name=web" { print "sector " NR - 1 ": " $0; exit }
+		{
+			n = val($2) + 0; g = val($5) + 0; q = val($6) + 0
+			if (n != NR - 2)
+				print "sector " NR - 1 " holds n=" n
+			if (g < gen)
+				print "n=" n ": gen " g " after gen " gen
+			if (g != gen) {
+				if (q != 1)
+					print "n=" n ": gen " g " starts at seq " q
+				gens++
+			} else if (q != seq + 1) {
+				print "n=" n ": seq " q " after " seq
+			}
+			gen = g; seq = q; rec[n] = "HBDISK name=web gen=" g " seq=" q " next=" n + 1
+		}
+		END {
+			if (gens != 4 || gen != 4)
+				print gens " generations, the last " gen
+			if (hdr != rec[NR - 2] && hdr != rec[NR - 3])
+				print "header [" hdr "], last record [" rec[NR - 2] "]"
+		}'
 }
 
 # web runs on $first; $first powered off: web runs again on a survivor.
@@ -352,6 +480,9 @@ scenario_vm_power_off() {
 	check_eval ha_power_off_no_overlap "$(cat /tmp/overlaps)" 'no_overlap web'
 	check_eval ha_power_off_status "survivors: $(where ${second#n} web)" \
 		'[ "$(where ${second#n} web)" = "$second running 2 0" ]'
+	disk_handed_over 2
+	rc=$?
+	check_eval ha_power_off_disk_handed_over "gen 2 found '${disk:-nothing}'; gen 1's last heartbeat: seq ${_printed:-none}" '[ $rc = 0 ]'
 	# Back on: it joins, gets the state, runs nothing.
 	ha_start_corosync ${first#n} && hvxd_start ${first#n}
 	sleep 2
@@ -377,6 +508,9 @@ scenario_vm_cut() {
 	check_eval ha_cut_host_fenced_itself "$second: vmctls $(vmctls ${second#n}), $(grep -m1 'what=killed' $HA_DIR/$second/audit.log)" \
 		'[ "$(vmctls ${second#n})" = 0 ] && audit_has $second "what=killed vm=web gen=2 .*lost quorum"'
 	check_eval ha_cut_no_overlap "$(cat /tmp/overlaps)" 'no_overlap web'
+	disk_handed_over 3
+	rc=$?
+	check_eval ha_cut_disk_handed_over "gen 3 found '${disk:-nothing}'; gen 2's last heartbeat: seq ${_printed:-none}" '[ $rc = 0 ]'
 	ha_restore ${second#n}
 	ha_wait_quorum ${second#n} yes $WAIT >/dev/null
 	sleep 2
@@ -411,6 +545,9 @@ scenario_relocate() {
 	check_eval ha_relocation "relocate: status $rc ($(cat /tmp/reloc.out)); web on ${hb_node:-?} gen ${hb_gen:-?} after ${t:-never} s" \
 		'[ $rc -eq 0 ] && [ "${hb_node:-}" = $to ] && [ "${hb_gen:-}" = 4 ] && [ "$(where 1 web)" = "$to running 4 0" ]'
 	check_eval ha_relocation_no_overlap "$(cat /tmp/overlaps)" 'no_overlap web'
+	disk_handed_over 4
+	rc=$?
+	check_eval ha_relocation_disk_handed_over "gen 4 found '${disk:-nothing}'; gen 3's last heartbeat: seq ${_printed:-none}" '[ $rc = 0 ]'
 }
 
 # A VM that crashes after 3 heartbeats, every time: restarted 3 times
@@ -440,7 +577,12 @@ scenario_two_lost() {
 	check_eval ha_no_quorum_runs_nothing "$last: $(where ${last#n} web), vmctls $(vmctls ${last#n}), heartbeats $beats -> $(grep -c "node=$last gen=4" $HA_CONSOLE/web.log)" \
 		'[ "$(vmctls ${last#n})" = 0 ] && where ${last#n} web | grep -q "^$last fenced 4 " &&
 		 [ "$(grep -c "node=$last gen=4" $HA_CONSOLE/web.log)" = "$beats" ]'
+	hactl ${last#n} add other -- --kernel "$HA_HB" --memory 8 >/tmp/noq.out 2>&1
+	rc=$?
+	check_eval ha_no_quorum_refuses_changes "add on $last: status $rc ($(cat /tmp/noq.out))" \
+		'[ $rc = 1 ] && grep -q "no quorum" /tmp/noq.out'
 	check_eval ha_no_overlap_in_any_scenario "$(cat /tmp/overlaps)" 'no_overlap web && no_overlap crashy'
+	check_eval ha_disk_log_in_order "$(disk_log_check | head -c 400)" '[ -z "$(disk_log_check)" ]'
 	echo "# heartbeats of web by node and generation:"
 	grep -o 'node=[^ ]* gen=[0-9]*' "$HA_CONSOLE/web.log" | uniq -c | sed 's/^/# /'
 }
@@ -453,7 +595,7 @@ scenario_teardown() {
 }
 
 SCENARIOS="start idle cut power_off two_down checker
-	hvxd_start vm_power_off vm_cut hvxd_restart relocate crash_loop two_lost teardown"
+	hvxd_start control vm_power_off vm_cut hvxd_restart relocate crash_loop two_lost teardown"
 for s in $SCENARIOS; do
 	echo "# scenario $s at $(ha_now)"
 	scenario_$s

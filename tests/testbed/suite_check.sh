@@ -43,14 +43,15 @@ done
 case " $tests " in *" vmctl_run "*)
 	echo "HVX-SUITE: vmctl_run begin"
 	echo vmctl_run >/tmp/hvx-test
-	echo "1..2"
+	echo "1..6"
+	vr=0
 	[ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko $HVX_MODULE_PARAMS
 	out=$(vmctl run --raw /guests/hello16.bin </dev/null 2>&1); rc=$?
 	if [ $rc -eq 0 ] && [ "$out" = "Hello from an hvx guest: real mode, port I/O to COM1." ]; then
 		echo "ok 1 vmctl_run_hello_guest"
 	else
 		echo "not ok 1 vmctl_run_hello_guest # rc=$rc output: $out"
-		status=1
+		vr=1
 	fi
 	# A Multiboot kernel: it checks the boot state, prints what the
 	# information structure says, and powers off through ACPI.
@@ -61,9 +62,26 @@ case " $tests " in *" vmctl_run "*)
 		echo "ok 2 vmctl_run_multiboot_kernel_powers_off"
 	else
 		echo "not ok 2 vmctl_run_multiboot_kernel_powers_off # rc=$rc output: $out"
-		status=1
+		vr=1
 	fi
-	echo "HVX-SUITE: vmctl_run exit $rc"
+	# The exit port (QEMU's isa-debug-exit): exit16 writes 0x10 to 0xf4,
+	# then 0x0140 to 0x501, then halts. Only the exit port ends it.
+	n=3
+	for case in "--exit-port 33" "--exit-port=0x501 129" "--exit-port=244 33" "- 0"; do
+		set -- $case
+		opt=$1
+		[ "$opt" = - ] && opt=
+		out=$(vmctl run --raw /guests/exit16.bin $opt --timeout 60 </dev/null 2>&1); rc=$?
+		if [ $rc -eq "$2" ]; then
+			echo "ok $n vmctl_run_exit_port ${opt:-none}: status $rc"
+		else
+			echo "not ok $n vmctl_run_exit_port ${opt:-none} # status $rc, not $2: $out"
+			vr=1
+		fi
+		n=$((n + 1))
+	done
+	[ $vr -eq 0 ] || status=1
+	echo "HVX-SUITE: vmctl_run exit $vr"
 esac
 
 # Linux guests: boot, console, SMP, crash isolation, vmctl stop.

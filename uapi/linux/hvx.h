@@ -72,9 +72,11 @@ enum hvx_cap {
 	/* 1: HVX_IRQFD_RESAMPLE for level-triggered IOAPIC pins. */
 	HVX_CAP_IRQFD_RESAMPLE		= 16,
 	/*
-	 * 1: the vCPUs of a VM with HVX_CREATE_IRQCHIP read and write CR8
-	 * (their APIC's task priority) without exits: the CPU's TPR shadow,
-	 * unless hvx.ko was loaded with tpr_shadow=0.
+	 * The vCPUs of a VM with HVX_CREATE_IRQCHIP read and write their
+	 * APIC's task priority without exits: bit 0 through CR8 (the CPU's
+	 * TPR shadow, unless hvx.ko was loaded with tpr_shadow=0), bit 1 also
+	 * at the xAPIC's TPR, 0xfee00080 (APIC-access virtualization, unless
+	 * loaded with apic_access=0).
 	 */
 	HVX_CAP_TPR_SHADOW		= 17,
 };
@@ -449,6 +451,15 @@ struct hvx_run {
 		__u8 raw[256];
 	};
 };
+
+/*
+ * Hypercalls: VMCALL with the number in RAX (EAX outside 64-bit mode), the
+ * result back in RAX (EAX). None is defined yet: every number returns
+ * -HVX_HC_ENOSYS, and a VMCALL from CPL > 0 returns -HVX_HC_EPERM. The
+ * values are KVM's, so that a guest sees the errors it knows.
+ */
+#define HVX_HC_EPERM		1
+#define HVX_HC_ENOSYS		1000
 
 /* Per-vCPU statistics (HVX_GET_VCPU_STATS). */
 #define HVX_STAT_EXIT_REASONS	80	/* counters indexed by VMX exit reason */

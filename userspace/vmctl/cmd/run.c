@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "core/control.h"
 #include "core/machine.h"
 #include "core/vm.h"
+#include "hw/exit_port.h"
 #include "hw/serial.h"
 #include "net/nic.h"
 #include "net/opts.h"
@@ -51,6 +53,7 @@ struct run_opts {
 	unsigned int nnics;
 	uint64_t load_addr, mem_mib;
 	unsigned int cpus, timeout;
+	uint16_t exit_port;	/* 0: none */
 	bool stats, console, multiboot;
 };
 
@@ -69,6 +72,8 @@ struct run_ctx {
 	struct virtio_net *devs[VMCTL_MAX_NICS];
 	unsigned int boots;
 	struct timespec start;
+	/* The exit port's status: the first write's; 0 (never one) before. */
+	_Atomic uint32_t exit_status;
 };
 
 static void run_usage(void)
@@ -113,12 +118,17 @@ static void run_usage(void)
 	       "  -n, --name NAME       the name for vmctl list/info/stop (default vmPID);\n"
 	       "                        letters, digits, '.', '_', '-', at most 32\n"
 	       "      --no-console      do not read standard input\n"
+	       "      --exit-port[=PORT]\n"
+	       "                        a test kernel's exit port (QEMU's isa-debug-exit):\n"
+	       "                        a write of V to PORT (default 0xf4) ends the VM with\n"
+	       "                        exit status (V << 1) | 1, modulo 256\n"
 	       "  -t, --timeout SECONDS stop the guest after SECONDS (0: never, the default)\n"
 	       "  -s, --stats           print each vCPU's exit statistics at the end\n"
 	       "  -h, --help            show this help\n\n"
 	       "Exit status: 0 the guest powered off or halted (or Ctrl-A x), 1 it\n"
 	       "triple-faulted or hvx reported an error, 2 bad command line, 3 /dev/hvx\n"
-	       "not usable, 4 the --timeout expired.\n");
+	       "not usable, 4 the --timeout expired; with --exit-port, what the guest\n"
+	       "wrote there says it, as above.\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -177,6 +187,15 @@ static void on_reset(void *opaque)
 	struct run_ctx *ctx = opaque;
 
 	vmctl_vm_stop(ctx->vm, VMCTL_STOP_RESET);
+}
+
+static void on_exit_port(void *opaque, uint32_t status)
+{
+	struct run_ctx *ctx = opaque;
+	uint32_t none = 0;
+
+	atomic_compare_exchange_strong(&ctx->exit_status, &none, status);
+	vmctl_vm_stop(ctx->vm, VMCTL_STOP_EXIT);
 }
 
 static void on_quit(void *opaque)
@@ -262,6 +281,7 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 		.serial = { ctx->com1 }, .nserial = 1, .ndisks = o->ndisks,
 		.nnics = o->nnics,
 		.on_poweroff = on_poweroff, .on_reset = on_reset,
+		.exit_port = o->exit_port, .on_exit = on_exit_port,
 		.opaque = ctx,
 	};
 	struct vmctl_machine m;
@@ -370,6 +390,9 @@ static int run_vm(const struct run_opts *o)
 	case VMCTL_STOP_POWEROFF:
 	case VMCTL_STOP_QUIT:
 		return VMCTL_OK;
+	case VMCTL_STOP_EXIT:
+		/* What the shell sees of QEMU's exit((V << 1) | 1) too. */
+		return atomic_load(&ctx.exit_status) & 0xff;
 	case VMCTL_STOP_SHUTDOWN:
 		fprintf(stderr, "vmctl: the guest triple-faulted (shutdown)\n");
 		return VMCTL_ERR;
@@ -554,6 +577,17 @@ static int run_run(int argc, char **argv)
 			break;
 		case RUN_OPT_NO_CONSOLE:
 			o.console = false;
+			break;
+		case RUN_OPT_EXIT_PORT:
+			if (!optarg) {
+				o.exit_port = VMCTL_EXIT_PORT_DEFAULT;
+			} else if (parse_u64(optarg, &val) || !val || val > 0xffff) {
+				fprintf(stderr, "vmctl run: bad --exit-port '%s' (a port, 1-0xffff)\n",
+					optarg);
+				return VMCTL_USAGE;
+			} else {
+				o.exit_port = val;
+			}
 			break;
 		case 't':
 			if (parse_u64(optarg, &val) || val > 0x7fffffff) {

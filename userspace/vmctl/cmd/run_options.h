@@ -11,7 +11,7 @@
 
 #include <getopt.h>
 
-enum { RUN_OPT_NO_CONSOLE = 256 };
+enum { RUN_OPT_NO_CONSOLE = 256, RUN_OPT_EXIT_PORT };
 
 #define RUN_SHORT_OPTIONS "r:a:k:i:M:A:c:m:d:N:n:t:sh"
 
@@ -28,6 +28,7 @@ static const struct option run_long_options[] = {
 	{ "nic", required_argument, NULL, 'N' },
 	{ "name", required_argument, NULL, 'n' },
 	{ "no-console", no_argument, NULL, RUN_OPT_NO_CONSOLE },
+	{ "exit-port", optional_argument, NULL, RUN_OPT_EXIT_PORT },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "stats", no_argument, NULL, 's' },
 	{ "help", no_argument, NULL, 'h' },

@@ -39,6 +39,12 @@ int vmctl_machine_create(struct vmctl_machine *m,
 			goto fail;
 		m->nserial++;
 	}
+	if (cfg->exit_port) {
+		m->exit_port.on_exit = cfg->on_exit;
+		m->exit_port.opaque = cfg->opaque;
+		if (vmctl_exit_port_attach(&m->vm, &m->exit_port, cfg->exit_port))
+			goto fail;
+	}
 	if (!cfg->pc)
 		return 0;
 	if (vmctl_pm_attach(&m->vm, &m->pm, cfg->on_poweroff, cfg->on_reset,

@@ -8,7 +8,8 @@
  * A kernel's machine: in-kernel LAPICs and IOAPIC, the absent 8259s' mask
  * ports, the serial ports, the ACPI PM registers, a PCI host bridge and
  * the disks on it, and the ACPI tables describing them. A raw image's: one
- * vCPU, no interrupt controllers, the serial ports only.
+ * vCPU, no interrupt controllers, the serial ports only. Either has the
+ * exit port of test kernels if asked for.
  */
 #ifndef VMCTL_MACHINE_H
 #define VMCTL_MACHINE_H
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/vm.h"
+#include "hw/exit_port.h"
 #include "hw/pm.h"
 #include "pci/pci.h"
 
@@ -51,6 +53,9 @@ struct vmctl_machine_config {
 	/* The guest powered off or asked for a reset (hw/pm.h). */
 	void (*on_poweroff)(void *opaque);
 	void (*on_reset)(void *opaque);
+	/* The exit port's (hw/exit_port.h), at @exit_port; 0: none. */
+	uint16_t exit_port;
+	void (*on_exit)(void *opaque, uint32_t status);
 	void *opaque;
 };
 
@@ -58,6 +63,7 @@ struct vmctl_machine {
 	const struct vmctl_machine_config *cfg;
 	struct vmctl_vm vm;
 	struct vmctl_pm pm;
+	struct vmctl_exit_port exit_port;
 	struct pci_host pci;
 	struct virtio_blk *disk[VMCTL_MAX_DISKS];
 	struct virtio_net *nic[VMCTL_MAX_NICS];

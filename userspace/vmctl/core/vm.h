@@ -38,6 +38,7 @@ enum vmctl_stop {
 	VMCTL_STOP_POWEROFF,	/* the guest powered off (ACPI S5) */
 	VMCTL_STOP_RESET,	/* the guest asked for a reset (reboot) */
 	VMCTL_STOP_QUIT,	/* the console's escape, or vmctl stop --force */
+	VMCTL_STOP_EXIT,	/* the guest wrote to the exit port */
 };
 
 struct vmctl_vm {
