@@ -113,33 +113,6 @@ static void fail(const char *why)
 	putc('\n');
 }
 
-/* The first 1af4:1042 on bus 0 (slot << 3 | fn in *@bdf), if any. */
-static bool pci_find_blk(u32 *bdf)
-{
-	u32 slot, fn;
-
-	for (slot = 0; slot < 32; slot++) {
-		for (fn = 0; fn < 8; fn++) {
-			u32 f = slot << 3 | fn;
-			u32 id = cfg_r32(f, PCI_VENDOR_ID);
-
-			if ((id & 0xffff) == 0xffff) {
-				if (!fn)
-					break;
-				continue;
-			}
-			if ((id & 0xffff) == VIRTIO_PCI_VENDOR &&
-			    id >> 16 == VIRTIO_PCI_DEVICE_BLK) {
-				*bdf = f;
-				return true;
-			}
-			if (!fn && !(cfg_r8(f, PCI_HEADER_TYPE) & 0x80))
-				break;	/* single-function */
-		}
-	}
-	return false;
-}
-
 /* Where memory BAR @bar is, as its registers say; 0 if unusable. */
 static u32 bar_addr(u8 bar)
 {
@@ -288,7 +261,7 @@ static const char *dev_init(void)
 	const char *why;
 	u16 cmd;
 
-	if (!pci_find_blk(&disk.bdf))
+	if (!pci_find_function(VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BLK, &disk.bdf))
 		return "no-device";
 	why = map_structures();
 	if (why)

@@ -645,32 +645,13 @@ static bool vstruct_setup(struct vstruct *v, const char *name, u32 *next_free)
 /* Find the device, map its structures; false with a message if not there. */
 static bool pci_find(void)
 {
-	u32 slot, fn, next_free = MMIO_ASSIGN_BASE;
+	u32 next_free = MMIO_ASSIGN_BASE;
 	u8 ptr;
 	unsigned int guard;
 	u16 cmd;
 
-	for (slot = 0; slot < 32; slot++) {
-		for (fn = 0; fn < 8; fn++) {
-			u32 bdf = slot << 3 | fn;
-			u32 id = cfg_r32(bdf, PCI_VENDOR_ID);
-
-			if ((id & 0xffff) == 0xffff) {
-				if (!fn)
-					break;
-				continue;
-			}
-			if ((id & 0xffff) == VIRTIO_PCI_VENDOR &&
-			    id >> 16 == VIRTIO_PCI_DEVICE_BLK) {
-				dev.bdf = bdf;
-				goto found;
-			}
-			if (!fn && !(cfg_r8(bdf, PCI_HEADER_TYPE) & 0x80))
-				break;	/* single-function */
-		}
-	}
-	return false;
-found:
+	if (!pci_find_function(VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BLK, &dev.bdf))
+		return false;
 	kprintf("# virtio-blk at 00:%u.%u\n", dev.bdf >> 3, dev.bdf & 7);
 	if (!(cfg_r16(dev.bdf, PCI_STATUS) & PCI_STATUS_CAP_LIST)) {
 		kprintf("# no capability list\n");

@@ -123,4 +123,30 @@ static inline void cfg_w16(u32 bdf, u32 off, u16 v)
 	outw((u16)(PCI_CFG_DATA + (off & 2)), v);
 }
 
+/* The first function @vendor:@device on bus 0 (slot << 3 | fn), if any. */
+static inline bool pci_find_function(u16 vendor, u16 device, u32 *bdf)
+{
+	u32 slot, fn;
+
+	for (slot = 0; slot < 32; slot++) {
+		for (fn = 0; fn < 8; fn++) {
+			u32 f = slot << 3 | fn;
+			u32 id = cfg_r32(f, PCI_VENDOR_ID);
+
+			if ((id & 0xffff) == 0xffff) {
+				if (!fn)
+					break;
+				continue;
+			}
+			if ((id & 0xffff) == vendor && id >> 16 == device) {
+				*bdf = f;
+				return true;
+			}
+			if (!fn && !(cfg_r8(f, PCI_HEADER_TYPE) & 0x80))
+				break;	/* single-function */
+		}
+	}
+	return false;
+}
+
 #endif /* HVX_GUEST_VIRTIO_PCI_H */
