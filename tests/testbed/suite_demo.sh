@@ -169,8 +169,11 @@ ha_setup 3 || exit 1
 for i in 1 2 3; do ha_start_corosync $i || exit 1; done
 ha_wait_members 1 3 60 >/dev/null || exit 1
 for i in 1 2 3; do hvxd_start $i || exit 1; done
-echo "vmctl ha add web -- --kernel /guests/ha_heartbeat.elf --memory 8 --append hb_ms=500"
-hactl 1 add web -- --kernel $HA_HB --memory 8 --append hb_ms=500 || exit 1
+# Its disk: an image on the storage every host reaches (here /run/ha, one
+# tmpfs for the three), which the guest logs each heartbeat on.
+dd if=/dev/zero of=$HA_DIR/web.img bs=1M count=0 seek=1 2>/dev/null
+echo "vmctl ha add web -- --kernel /guests/ha_heartbeat.elf --memory 8 --disk $HA_DIR/web.img --append 'hb_ms=500 hb_disk=1'"
+hactl 1 add web -- --kernel $HA_HB --memory 8 --disk $HA_DIR/web.img --append "hb_ms=500 hb_disk=1" || exit 1
 t0=$(ha_now)
 wait_hb web none 1 "$t0" >/dev/null || { echo "demo: web did not start" >&2; exit 1; }
 sleep 2
@@ -187,6 +190,10 @@ echo "web runs again on $1 (generation $2), $t s after the power-off (detection,
 sleep 1
 hactl ${1#n} status | tail -n 2
 tail -n 2 $HA_CONSOLE/web.log
+echo "its disk came along: the last heartbeat of generation $(($2 - 1)), then what generation $2 read on the disk"
+grep -o "HB name=web node=[^ ]* gen=$(($2 - 1)) seq=[0-9]*" $HA_CONSOLE/web.log | tail -n 1
+grep -o "HB-DISK name=web node=$1 gen=$2 .*" $HA_CONSOLE/web.log | tr -d '\r' | grep . ||
+	{ echo "demo: the disk did not come along" >&2; exit 1; }
 echo "what the survivors decided (audit log of $1):"
 grep -E 'what=(node-left|place)' $HA_DIR/$1/audit.log | tail -n 2 | cut -c1-200
 ha_teardown
