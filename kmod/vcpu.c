@@ -11,6 +11,7 @@
 #include <linux/file.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -264,14 +265,63 @@ static bool can_wake(struct hvx_vcpu *v)
 	       (v->irq_pending || hvx_lapic_pending_vector(v->apic) >= 0);
 }
 
+/*
+ * Halt polling, as KVM does it: a halted vCPU first watches for its
+ * wakeup for a while before it sleeps, since an IPI or a timer that comes
+ * within microseconds then costs no sleep, no wakeup and no schedule on
+ * either side. The window is each vCPU's own and adapts: it starts at
+ * HALT_POLL_START_NS, doubles whenever the vCPU woke after it but within
+ * halt_poll_ns (a longer poll would have caught that), and goes to 0 when
+ * a halt outlasts halt_poll_ns (polling would only have burnt the CPU).
+ * halt_poll_ns=0 turns it off.
+ */
+static unsigned int halt_poll_ns = 200000;
+module_param(halt_poll_ns, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns, "Longest a halted vCPU polls for its wakeup before it sleeps (ns, 0: never)");
+
+#define HALT_POLL_START_NS	10000
+
+static bool poll_for_wake(struct hvx_vcpu *v, u64 start)
+{
+	u64 end = start + min(v->halt_poll_ns, READ_ONCE(halt_poll_ns));
+
+	do {
+		if (can_wake(v))
+			return true;
+		cpu_relax();
+	} while (local_clock() < end && !need_resched() &&
+		 !signal_pending(current));
+	return false;
+}
+
+static void adapt_halt_poll(struct hvx_vcpu *v, u64 halted_ns)
+{
+	u32 max = READ_ONCE(halt_poll_ns);
+
+	if (halted_ns > max)
+		v->halt_poll_ns = 0;
+	else if (halted_ns > v->halt_poll_ns)
+		v->halt_poll_ns = v->halt_poll_ns ?
+			min(v->halt_poll_ns * 2, max) :
+			min_t(u32, HALT_POLL_START_NS, max);
+}
+
 /* Wait in the kernel while halted or waiting for SIPI: 0 or -EINTR. */
 static int vcpu_block(struct hvx_vcpu *v)
 {
-	u64 start = local_clock();
-	int ret;
+	bool halted = v->mp_state == HVX_MP_HALTED;
+	u64 start = local_clock(), halted_ns;
+	int ret = 0;
 
-	ret = rcuwait_wait_event(&v->wait, can_wake(v), TASK_INTERRUPTIBLE);
-	v->stats.halt_ns += local_clock() - start;
+	if (halted && v->halt_poll_ns && poll_for_wake(v, start))
+		v->stats.halt_poll_wakes++;
+	else
+		ret = rcuwait_wait_event(&v->wait, can_wake(v),
+					 TASK_INTERRUPTIBLE);
+	halted_ns = local_clock() - start;
+	v->stats.halt_ns += halted_ns;
+	if (halted && !ret)
+		adapt_halt_poll(v, halted_ns);
 	return ret ? -EINTR : 0;
 }
 

@@ -144,6 +144,7 @@ struct hvx_vcpu {
 	struct hvx_lapic *apic;
 	enum hvx_mp_state mp_state;
 	bool halt_if;			/* RFLAGS.IF when it halted */
+	u32 halt_poll_ns;		/* this vCPU's window; see vcpu_block() */
 	int mode;			/* enum hvx_vcpu_mode */
 	/*
 	 * A halted vCPU sleeps here. An rcuwait, not a wait queue: the APIC

@@ -1183,13 +1183,11 @@ static void op_vcpu_stats(struct worker *w, struct op *o, struct target *t)
 	ret = xioctl(t->fd, HVX_GET_VCPU_STATS, arg);
 	if (account(o, t, ret, errno) && ok) {
 		memcpy(&st, (void *)(uintptr_t)arg, sizeof(st));
-		if (ret || st.reserved[0] || st.reserved[1] ||
-		    st.reserved[2] || st.reserved[3])
-			bad("HVX_GET_VCPU_STATS: %ld, reserved %#llx %#llx %#llx %#llx",
+		if (ret || st.reserved[0] || st.reserved[1] || st.reserved[2])
+			bad("HVX_GET_VCPU_STATS: %ld, reserved %#llx %#llx %#llx",
 			    ret, (unsigned long long)st.reserved[0],
 			    (unsigned long long)st.reserved[1],
-			    (unsigned long long)st.reserved[2],
-			    (unsigned long long)st.reserved[3]);
+			    (unsigned long long)st.reserved[2]);
 	}
 }
 

@@ -273,6 +273,21 @@ static void __guest_code guest_task_priority(uint64_t arg)
 	GUEST_DONE();
 }
 
+/* @n one-shot timers of 20 µs, each waited for in HLT. */
+static void __guest_code guest_short_halts(uint64_t n)
+{
+	uint64_t i;
+
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_TDCR, 0xb);			/* divide by 1 */
+	apic_write(APIC_LVTT, VEC_TIMER);		/* one-shot */
+	for (i = 1; i <= n; i++) {
+		apic_write(APIC_TMICT, HVX_APIC_TIMER_KHZ / 50);	/* 20 µs */
+		wait_irqs(i);
+	}
+	GUEST_DONE();
+}
+
 static void __guest_code guest_x2apic(uint64_t arg)
 {
 	uint64_t base = guest_rdmsr(MSR_APIC_BASE);
@@ -616,6 +631,35 @@ TEST_F(irqchip, task_priority_lets_interrupt_in_and_is_shadowed)
 	/* The CR8 write of 3 and the TPR write of 0x3f, not those of class 4. */
 	EXPECT_EQ(cr8_shadow + xapic_shadow, s1.exit_reason[EXIT_TPR_BELOW_THRESHOLD]);
 	EXPECT_TRUE(cr8_shadow || !xapic_shadow);
+}
+
+/*
+ * Halt polling: HLTs that the timer ends within microseconds end while the
+ * vCPU still polls, once its window has grown (10, 20, 40 µs...), so that
+ * most of them never sleep; with hvx.halt_poll_ns=0 every one sleeps.
+ */
+TEST_F(irqchip, halt_polling_catches_quick_wakeups)
+{
+	struct hvx_vcpu_stats st;
+	unsigned int max_ns = 0;
+	FILE *f = fopen("/sys/module/hvx/parameters/halt_poll_ns", "r");
+
+	NEED_VM();
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%u", &max_ns));
+	fclose(f);
+	vcpu_setup_long_mode(self->vcpu, guest_short_halts, 100);
+	run_to_done(self->vcpu);
+	ASSERT_EQ(0, ioctl(self->vcpu->fd, HVX_GET_VCPU_STATS, &st));
+	TH_LOG("halt_poll_ns %u: %llu of 100 short HLTs ended while polling, %llu HLT exits",
+	       max_ns, (unsigned long long)st.halt_poll_wakes,
+	       (unsigned long long)st.exit_reason[12]);
+	EXPECT_LE(100, st.exit_reason[12]);
+	if (max_ns >= 100000) {
+		EXPECT_LE(50, st.halt_poll_wakes);
+	} else if (!max_ns) {
+		EXPECT_EQ(0, st.halt_poll_wakes);
+	}
 }
 
 TEST_F(irqchip, x2apic_msrs_and_self_ipi)

@@ -469,7 +469,8 @@ struct hvx_vcpu_stats {
 	__u64 exits_to_user;	/* returns to user space from HVX_RUN */
 	__u64 guest_ns;		/* time spent in guest mode */
 	__u64 halt_ns;		/* time waiting in HLT or for SIPI (irqchip) */
-	__u64 reserved[4];
+	__u64 halt_poll_wakes;	/* HLTs that ended while polling, unslept */
+	__u64 reserved[3];
 	__u64 exit_reason[HVX_STAT_EXIT_REASONS];
 };
 

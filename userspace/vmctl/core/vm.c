@@ -422,11 +422,12 @@ void vmctl_vm_print_stats(struct vmctl_vm *vm, FILE *out)
 	for (v = 0; v < vm->nr_vcpus; v++) {
 		if (ioctl(vm->vcpus[v].fd, HVX_GET_VCPU_STATS, &st))
 			continue;
-		fprintf(out, "vCPU %u: %llu exits, %llu returns to vmctl, %llu us in guest, %llu us halted\n",
+		fprintf(out, "vCPU %u: %llu exits, %llu returns to vmctl, %llu us in guest, %llu us halted, %llu halts ended polling\n",
 			v, (unsigned long long)st.exits,
 			(unsigned long long)st.exits_to_user,
 			(unsigned long long)st.guest_ns / 1000,
-			(unsigned long long)st.halt_ns / 1000);
+			(unsigned long long)st.halt_ns / 1000,
+			(unsigned long long)st.halt_poll_wakes);
 		for (i = 0; i < HVX_STAT_EXIT_REASONS; i++)
 			if (st.exit_reason[i])
 				fprintf(out, "  %-20s %llu\n",
