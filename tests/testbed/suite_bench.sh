@@ -276,7 +276,7 @@ params() {
 }
 insmod /lib/modules/hvx.ko || exit 1
 if part exit; then
-	HV=hvx params hvx tpr_shadow
+	HV=hvx params hvx tpr_shadow apic_access halt_poll_ns
 	/selftests/exit_bench hvx "$n" || exit 1
 fi
 if part boot; then
