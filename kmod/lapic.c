@@ -130,8 +130,7 @@ void hvx_lapic_set_cr8(struct hvx_lapic *apic, u8 cr8)
 /*
  * Only the TPR's hold matters: an interrupt that the ISR holds back is let
  * through by an EOI, which exits. The threshold never exceeds the TPR's
- * class, as VM entry requires (SDM Vol. 3C,
- * "Checks on VMX Controls").
+ * class, as VM entry requires (SDM Vol. 3C, "Checks on VMX Controls").
  */
 u32 hvx_lapic_tpr_threshold(struct hvx_lapic *apic)
 {

@@ -601,17 +601,12 @@ static bool reinject_interrupted_event(struct hvx_vcpu *v)
 }
 
 /*
- * With the TPR shadowed, the guest lowers its task priority without an
- * exit; the threshold makes it exit when that lets an interrupt of the
- * IRR through (a trap-like exit after the MOV to CR8), so that it is
- * delivered right then, as on the machine.
- */
-/*
  * The APIC page is virtualized for a vCPU whose xAPIC sits at the
  * default base, where the EPT maps the VM's APIC-access page: not in
  * x2APIC mode (no MMIO APIC then), nor after it moved its APIC, nor once
- * RAM covers that page. Such a vCPU's accesses at 0xfee00000 reach the
- * APIC-access page as plain memory, a page of the VM's, as under KVM.
+ * RAM covers that page. The first vCPU that leaves that xAPIC takes the
+ * page out of the EPT for all (hvx_vm_apic_base_changed()): it must find
+ * no APIC page at 0xfee00000, and the EPT is the VM's.
  */
 static void update_apic_access(struct hvx_vcpu *v)
 {
@@ -628,6 +623,12 @@ static void update_apic_access(struct hvx_vcpu *v)
 	}
 }
 
+/*
+ * With the TPR shadowed, the guest lowers its task priority without an
+ * exit; the threshold makes it exit when that lets an interrupt of the
+ * IRR through (a trap-like exit after the MOV to CR8), so that it is
+ * delivered right then, as on the machine.
+ */
 static void update_tpr_threshold(struct hvx_vcpu *v)
 {
 	u32 threshold = hvx_lapic_tpr_threshold(v->apic);
