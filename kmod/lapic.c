@@ -20,6 +20,7 @@
 #include "lapic.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "vmx.h"
 
 #define APIC_VERSION		0x14	/* an integrated APIC */
 #define APIC_LVT_ENTRIES	7	/* CMCI, timer, thermal, PMC, LINT0/1, error */
@@ -364,13 +365,15 @@ static enum hrtimer_restart timer_expired(struct hrtimer *t)
 	struct hvx_lapic *apic = container_of(t, struct hvx_lapic, timer);
 	u64 period = READ_ONCE(apic->period_ns);
 
-	timer_fire(apic);
 	if (period) {
+		timer_fire(apic);
 		hrtimer_forward_now(t, ns_to_ktime(period));
 		return HRTIMER_RESTART;
 	}
 	/* The deadline MSR reads 0 once the timer fired (SDM 10.5.4.1). */
-	WRITE_ONCE(apic->tsc_deadline, 0);
+	if (timer_mode(apic) != APIC_LVT_TIMER_TSCDEADLINE ||
+	    xchg(&apic->tsc_deadline, 0))
+		timer_fire(apic);
 	return HRTIMER_NORESTART;
 }
 
@@ -409,6 +412,15 @@ static u32 timer_current_count(struct hvx_lapic *apic)
 	return div_u64(ktime_to_ns(left), timer_divisor(apic) * APIC_TICK_NS);
 }
 
+/* The hrtimer for a deadline of the guest's TSC, @now being its TSC. */
+static void timer_start_deadline(struct hvx_lapic *apic, u64 deadline, u64 now)
+{
+	hrtimer_start(&apic->timer,
+		      ns_to_ktime(mul_u64_u32_div(deadline - now, USEC_PER_SEC,
+						  tsc_khz)),
+		      HRTIMER_MODE_REL_HARD);
+}
+
 static void timer_set_deadline(struct hvx_lapic *apic, u64 deadline)
 {
 	u64 now = hvx_guest_tsc(apic->vcpu);
@@ -422,10 +434,48 @@ static void timer_set_deadline(struct hvx_lapic *apic, u64 deadline)
 		timer_fire(apic);
 		return;
 	}
-	hrtimer_start(&apic->timer,
-		      ns_to_ktime(mul_u64_u32_div(deadline - now, USEC_PER_SEC,
-						  tsc_khz)),
-		      HRTIMER_MODE_REL_HARD);
+	/* Else the VMX-preemption timer takes it, from the next entry. */
+	if (!hvx_vmx_preemption_deadline())
+		timer_start_deadline(apic, deadline, now);
+}
+
+u64 hvx_lapic_deadline(struct hvx_lapic *apic)
+{
+	return timer_mode(apic) == APIC_LVT_TIMER_TSCDEADLINE ?
+	       READ_ONCE(apic->tsc_deadline) : 0;
+}
+
+void hvx_lapic_check_deadline(struct hvx_lapic *apic)
+{
+	u64 deadline = hvx_lapic_deadline(apic);
+
+	if (deadline && hvx_guest_tsc(apic->vcpu) >= deadline &&
+	    cmpxchg(&apic->tsc_deadline, deadline, 0) == deadline)
+		timer_fire(apic);
+}
+
+void hvx_lapic_block_begin(struct hvx_lapic *apic)
+{
+	u64 deadline = hvx_lapic_deadline(apic), now;
+
+	if (!deadline || !hvx_vmx_preemption_deadline())
+		return;
+	now = hvx_guest_tsc(apic->vcpu);
+	if (deadline <= now) {
+		hvx_lapic_check_deadline(apic);
+		return;
+	}
+	timer_start_deadline(apic, deadline, now);
+	apic->sleep_timer = true;
+}
+
+void hvx_lapic_block_end(struct hvx_lapic *apic)
+{
+	if (!apic->sleep_timer)
+		return;
+	apic->sleep_timer = false;
+	/* If it fired meanwhile, the deadline is 0 and this is a no-op. */
+	hrtimer_cancel(&apic->timer);
 }
 
 /* The vCPU's TSC moved (IA32_TSC, IA32_TSC_ADJUST): so did the deadline. */
@@ -655,8 +705,9 @@ int hvx_lapic_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 		*value = v->apic_base;
 		return 0;
 	case MSR_IA32_TSC_DEADLINE:
-		*value = timer_mode(apic) == APIC_LVT_TIMER_TSCDEADLINE ?
-			 READ_ONCE(apic->tsc_deadline) : 0;
+		/* A deadline that passed reads 0: it fires now, if not yet. */
+		hvx_lapic_check_deadline(apic);
+		*value = hvx_lapic_deadline(apic);
 		return 0;
 	case X2APIC_MSR_BASE ... X2APIC_MSR_LAST:
 		if (!x2apic_mode(apic) || off == APIC_DFR || off == APIC_ICR2 ||

@@ -50,7 +50,12 @@ struct hvx_lapic {
 
 	struct hrtimer timer;
 	u64 period_ns;			/* periodic mode; 0 otherwise */
+	/*
+	 * Armed, in TSC-deadline mode; 0 once fired. Whoever swaps it to 0
+	 * fires it: the hrtimer, or the vCPU's own check.
+	 */
 	u64 tsc_deadline;
+	bool sleep_timer;		/* the hrtimer armed by block_begin */
 };
 
 /* An interrupt message, as the IOAPIC or an ICR write describes it. */
@@ -81,6 +86,17 @@ void hvx_lapic_set_cr8(struct hvx_lapic *apic, u8 cr8);
  * on the TPR.
  */
 u32 hvx_lapic_tpr_threshold(struct hvx_lapic *apic);
+/*
+ * The TSC-deadline timer on the VMX-preemption timer (vmx.c's
+ * preemption_deadline): while the vCPU runs, the CPU exits at the
+ * deadline and no hrtimer is armed; hvx_lapic_check_deadline(), before
+ * each entry, fires a deadline that has passed. A vCPU that blocks arms
+ * the hrtimer for its sleep (block_begin) and disarms it on waking.
+ */
+u64 hvx_lapic_deadline(struct hvx_lapic *apic);
+void hvx_lapic_check_deadline(struct hvx_lapic *apic);
+void hvx_lapic_block_begin(struct hvx_lapic *apic);
+void hvx_lapic_block_end(struct hvx_lapic *apic);
 
 /* The vector to deliver now (IRR above the processor priority), or -1. */
 int hvx_lapic_pending_vector(struct hvx_lapic *apic);

@@ -313,11 +313,13 @@ static int vcpu_block(struct hvx_vcpu *v)
 	u64 start = local_clock(), halted_ns;
 	int ret = 0;
 
+	hvx_lapic_block_begin(v->apic);
 	if (halted && v->halt_poll_ns && poll_for_wake(v, start))
 		v->stats.halt_poll_wakes++;
 	else
 		ret = rcuwait_wait_event(&v->wait, can_wake(v),
 					 TASK_INTERRUPTIBLE);
+	hvx_lapic_block_end(v->apic);
 	halted_ns = local_clock() - start;
 	v->stats.halt_ns += halted_ns;
 	if (halted && !ret)
@@ -355,6 +357,8 @@ static long vcpu_run(struct hvx_vcpu *v)
 		cond_resched();
 
 		if (v->apic) {
+			if (hvx_vmx_preemption_deadline())
+				hvx_lapic_check_deadline(v->apic);
 			take_apic_events(v);
 			if (v->mp_state == HVX_MP_HALTED && can_wake(v))
 				v->mp_state = HVX_MP_RUNNABLE;

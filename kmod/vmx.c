@@ -57,9 +57,23 @@ static bool apic_access = true;
 module_param(apic_access, bool, 0444);
 MODULE_PARM_DESC(apic_access, "Virtualize the xAPIC page: its TPR without exits (needs tpr_shadow)");
 
+/*
+ * The TSC-deadline timer of a running vCPU on the VMX-preemption timer, as
+ * KVM does: the CPU exits at the deadline, where an hrtimer's expiry
+ * would be a host interrupt, its handler, then the exit it causes.
+ */
+static bool preemption_deadline = true;
+module_param(preemption_deadline, bool, 0444);
+MODULE_PARM_DESC(preemption_deadline, "Run vCPUs' TSC deadlines on the VMX-preemption timer");
+
 bool hvx_vmx_tpr_shadow(void)
 {
 	return tpr_shadow;
+}
+
+bool hvx_vmx_preemption_deadline(void)
+{
+	return preemption_deadline;
 }
 
 bool hvx_vmx_apic_access(void)
@@ -72,6 +86,7 @@ static int l1d_flush_init(void);
 static void l1d_flush_exit(void);
 /* VMX-preemption timer ticks per guest slice; 0 when there is no timer. */
 static u32 preemption_ticks;
+static unsigned int preemption_rate;	/* TSC cycles per tick: 1 << rate */
 static unsigned long host_idt_base;
 static u64 host_efer, host_pat, host_xcr0;
 
@@ -216,9 +231,11 @@ int hvx_vmx_init(void)
 	 * signals and rescheduling. (Bochs, the testbed's CPU, never exits
 	 * on a host interrupt while the guest has RFLAGS.IF clear.)
 	 */
-	if (ctl.pin & PIN_BASED_VMX_PREEMPTION_TIMER)
-		preemption_ticks = max_t(u64, 1, (u64)tsc_khz >>
-					 vmx_misc_preemption_timer_rate(hvx_caps.misc));
+	if (ctl.pin & PIN_BASED_VMX_PREEMPTION_TIMER) {
+		preemption_rate = vmx_misc_preemption_timer_rate(hvx_caps.misc);
+		preemption_ticks = max_t(u64, 1, (u64)tsc_khz >> preemption_rate);
+	}
+	preemption_deadline = preemption_deadline && preemption_ticks;
 
 	store_idt(&idt);
 	host_idt_base = idt.address;
@@ -858,6 +875,25 @@ static void update_tsc_aux(struct hvx_vcpu *v)
 	}
 }
 
+/*
+ * The guest's slice (the 1 ms guarantee), or less: up to its TSC deadline,
+ * rounded up to a whole tick so that the exit does not come early. One
+ * that has passed was fired by hvx_lapic_check_deadline() before entry.
+ */
+static u32 preemption_value(struct hvx_vcpu *v)
+{
+	u64 deadline = preemption_deadline && v->apic ?
+		       hvx_lapic_deadline(v->apic) : 0, now;
+
+	if (!deadline)
+		return preemption_ticks;
+	now = hvx_guest_tsc(v);
+	if (deadline <= now)
+		return 0;
+	return min_t(u64, preemption_ticks,
+		     (deadline - now + BIT_ULL(preemption_rate) - 1) >> preemption_rate);
+}
+
 int hvx_vmx_enter(struct hvx_vcpu *v)
 {
 	unsigned long cr3 = __read_cr3(), cr4 = cr4_read_shadow();
@@ -914,7 +950,7 @@ int hvx_vmx_enter(struct hvx_vcpu *v)
 	}
 	update_tsc_aux(v);
 	if (preemption_ticks)
-		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, preemption_ticks);
+		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, preemption_value(v));
 	if (l1d_flush_on)
 		l1d_flush();
 

@@ -240,12 +240,12 @@ lane_smp() {
 	# It also keeps the kernel's default speculative-execution mitigations,
 	# so that hvx's own (api_test checks the list) run here. And it runs
 	# the paths of a CPU without the optional VMX features (tpr_shadow=0
-	# turns off apic_access too), and HLT without halt polling: the other
-	# boots test them on.
+	# turns off apic_access too), HLT without halt polling, TSC deadlines
+	# on hrtimers only: the other boots test them on.
 	boot vmx-rt 1 corei7_haswell_4770 600 \
 		"api_test guest_smoke_test state_test exits_test memory_test irqchip_test eventfd_test run_loop_test" \
 		--kernel "$(. tests/testbed/common.sh && testbed_kver_rt)" \
-		--module build/rt/kmod/hvx.ko --hvx-params "tpr_shadow=0 halt_poll_ns=0" --mitigations
+		--module build/rt/kmod/hvx.ko --hvx-params "tpr_shadow=0 halt_poll_ns=0 preemption_deadline=0" --mitigations
 	# Virtual networks: three Debian guests on a bridge in a network
 	# namespace, Debian's iproute2 and bpftool to look at what is left;
 	# the filter's verdicts (spoof_test, BPF_PROG_RUN) and the vhost-net
