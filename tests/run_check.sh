@@ -63,6 +63,11 @@ vmctl_cli() {
 	# More memory than the host has: refused up front, saying so.
 	build/vmctl run --raw build/guests/hello16.bin --memory 900000 2>"$out/vmctl.err"; rc=$?
 	[ $rc -eq 2 ] && grep -q 'not enough memory' "$out/vmctl.err" || return 1
+	# An exit port that is no port: refused before anything runs.
+	for p in 0 0x10000 abc -1; do
+		build/vmctl run --raw build/guests/exit16.bin --exit-port=$p 2>"$out/vmctl.err"; rc=$?
+		[ $rc -eq 2 ] && grep -q 'bad --exit-port' "$out/vmctl.err" || return 1
+	done
 	build/vmctl stop --help | grep -q 'usage: vmctl stop' || return 1
 	build/vmctl info no-such-vm 2>/dev/null; rc=$?; [ $rc -eq 1 ] || return 1
 	# No /dev/hvx on this machine: a clear message and exit code 3.
