@@ -14,6 +14,7 @@
 #include <linux/preempt.h>
 #include <linux/rcuwait.h>
 #include <asm/fpu/types.h>
+#include <asm/apicdef.h>
 #include <asm/msr.h>
 #include <asm/vmx.h>
 #include <linux/hvx.h>
@@ -155,6 +156,17 @@ struct hvx_vcpu {
 
 	struct hvx_vcpu_stats stats;
 };
+
+/*
+ * The vCPU's APIC is an enabled xAPIC at the default base: the one case in
+ * which its page may be the VM's APIC-access page (vm.c, vmx.c).
+ */
+static inline bool hvx_vcpu_xapic_at_default(const struct hvx_vcpu *vcpu)
+{
+	return (vcpu->apic_base & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)) ==
+	       MSR_IA32_APICBASE_ENABLE &&
+	       (vcpu->apic_base & PAGE_MASK) == APIC_DEFAULT_PHYS_BASE;
+}
 
 /* What RDTSC returns in the guest now: the CPU adds the offset itself. */
 static inline u64 hvx_guest_tsc(const struct hvx_vcpu *vcpu)

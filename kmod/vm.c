@@ -253,11 +253,8 @@ static void apic_access_stop(struct hvx_vm *vm)
 
 void hvx_vm_apic_base_changed(struct hvx_vcpu *v)
 {
-	const u64 xapic = MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE;
-
 	if (!v->vm->apic_access_page || READ_ONCE(v->vm->apic_access_off) ||
-	    ((v->apic_base & xapic) == MSR_IA32_APICBASE_ENABLE &&
-	     (v->apic_base & PAGE_MASK) == APIC_DEFAULT_PHYS_BASE))
+	    hvx_vcpu_xapic_at_default(v))
 		return;
 	mutex_lock(&v->vm->lock);
 	apic_access_stop(v->vm);

@@ -627,10 +627,8 @@ static bool reinject_interrupted_event(struct hvx_vcpu *v)
  */
 static void update_apic_access(struct hvx_vcpu *v)
 {
-	const u64 xapic = MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE;
 	bool on = v->vm->apic_access_page && !READ_ONCE(v->vm->apic_access_off) &&
-		  (v->apic_base & xapic) == MSR_IA32_APICBASE_ENABLE &&
-		  (v->apic_base & PAGE_MASK) == APIC_DEFAULT_PHYS_BASE;
+		  hvx_vcpu_xapic_at_default(v);
 	u32 ctl2 = on ? v->proc2_ctl | SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES :
 			v->proc2_ctl & ~SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES;
 
