@@ -173,7 +173,7 @@ watchdog_reset_time() {
 # report() to read.
 boot() {
 	local name=$1 cpus=$2 model=$3 timeout=$4 tests=$5 dir="$out/testbed-$1"
-	local kernel=() module=kmod/hvx.ko params= adds=() runopts=()
+	local kernel=() module=kmod/hvx.ko params= adds=() runopts=() t0
 	shift 5
 	while (($#)); do
 		case $1 in
@@ -203,11 +203,12 @@ boot() {
 		echo "initramfs: see $dir/mkinitramfs.log" >"$dir/error"
 		return
 	fi
+	t0=$SECONDS
 	tests/testbed/run.sh --cpus "$cpus" --cpu-model "$model" --timeout "$timeout" \
 		${kernel[@]+"${kernel[@]}"} ${runopts[@]+"${runopts[@]}"} \
 		--workdir "$dir/run" "$dir/initrd.gz" >"$dir/console.log" 2>&1
 	echo $? >"$dir/status"
-	echo "testbed: $name done: $(grep -m1 -E '^testbed: (PASS|FAIL)' "$dir/console.log")"
+	echo "testbed: $name done in $((SECONDS - t0)) s: $(grep -m1 -E '^testbed: (PASS|FAIL)' "$dir/console.log")"
 }
 
 # report NAME: the results of a boot, after its console.
@@ -307,14 +308,21 @@ lane_guests() {
 }
 # Each Bochs runs on one host CPU and the boots are most of make check's
 # time: with two CPUs, two lanes of boots run side by side.
+# The lanes' times, to balance them by: what CI prints is all one sees of
+# a machine that is gone.
+lane() {	# lane NAME: run lane_NAME, then say how long it took
+	local t0=$SECONDS
+	"lane_$1"
+	echo "testbed: lane $1 took $((SECONDS - t0)) s (make check had run $t0 s before it)"
+}
 if [ "$(nproc)" -ge 2 ]; then
-	lane_smp &
+	lane smp &
 	lane_pid=$!
-	lane_guests
+	lane guests
 	wait "$lane_pid"
 else
-	lane_smp
-	lane_guests
+	lane smp
+	lane guests
 fi
 for b in vmx-2cpu novmx vmx-rt net linux-guests vmx-1cpu ha ha-watchdog; do
 	report "$b"

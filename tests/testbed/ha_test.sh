@@ -32,7 +32,7 @@
 # Seconds of testbed time: the idle run that must not see a membership
 # change, and the most a membership change may take here (the target is
 # 3 s; above 5 s the timers are wrong for this machine).
-IDLE=${HVX_HA_IDLE:-30}	# HVX_HA_IDLE=300 for a long run: ~16 min of wall time
+IDLE=${HVX_HA_IDLE:-20}	# HVX_HA_IDLE=300 for a long run: ~16 min of wall time
 DETECT_MAX=${HVX_HA_DETECT_MAX:-5}
 WAIT=30	# for a state that must come, before it counts as a failure
 
@@ -293,13 +293,13 @@ read_hb() {
 no_overlap() { ha_overlaps "$HA_CONSOLE/$1.log" >/tmp/overlaps; }
 audit_has() { grep -qE "$2" "$HA_DIR/$1/audit.log"; }	# audit_has NODE REGEX
 
-# idle_cost: what n1's hvxd costs on an idle host, over 20 s: CPU time
+# idle_cost: what n1's hvxd costs on an idle host, over 10 s: CPU time
 # (utime + stime, in clock ticks of 10 ms) and resident memory.
 idle_cost() {
 	pid=$(ha_pids 1 /bin/hvxd)
 	ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 	c0=$(ticks) t0=$(ha_now)
-	sleep 20
+	sleep 10
 	c1=$(ticks) t1=$(ha_now)
 	echo "# hvxd idle: $((c1 - c0)) ticks of CPU in $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s," \
 		"$(grep VmRSS "/proc/$pid/status" | tr -s ' \t' ' ')"
