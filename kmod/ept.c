@@ -2,9 +2,11 @@
 /*
  * Extended page tables: guest-physical to host-physical, 4 levels of 4 KiB
  * pages, write-back memory type (SDM Vol. 3C 29.3). Tables are allocated
- * on demand and charged to the VM owner's memory cgroup. Callers hold the
- * VM lock; each entry is written with one 64-bit store, so the CPU walking
- * the tables concurrently sees either the old or the new entry.
+ * on demand, under the VM lock, charged to the VM owner's memory cgroup,
+ * and freed only with the EPT: a walk that does not allocate may run
+ * beside one that does (memslot.c's MMU notifier walks so, under the VM's
+ * mmu_lock alone). Each entry is written with one 64-bit store, so the
+ * CPU walking the tables concurrently sees either the old or the new one.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -84,6 +86,29 @@ int hvx_ept_map(struct hvx_ept *ept, u64 gpa, u64 hpa, u64 perms)
 	return 0;
 }
 
+int hvx_ept_prepare(struct hvx_ept *ept, u64 gpa)
+{
+	return walk(ept, gpa, true) ? 0 : -ENOMEM;
+}
+
+int hvx_ept_set(struct hvx_ept *ept, u64 gpa, u64 hpa, u64 perms)
+{
+	u64 *leaf = walk(ept, gpa, false);
+
+	if (WARN_ON_ONCE(!leaf))
+		return -ENOENT;
+	WRITE_ONCE(*leaf, (hpa & EPT_ADDR_MASK) | perms |
+		   (MTRR_TYPE_WRBACK << VMX_EPT_MT_EPTE_SHIFT));
+	return 0;
+}
+
+u64 hvx_ept_lookup(struct hvx_ept *ept, u64 gpa)
+{
+	u64 *leaf = walk(ept, gpa, false);
+
+	return leaf ? READ_ONCE(*leaf) : 0;
+}
+
 u64 hvx_ept_unmap(struct hvx_ept *ept, u64 gpa)
 {
 	u64 *leaf = walk(ept, gpa, false);
@@ -94,6 +119,33 @@ u64 hvx_ept_unmap(struct hvx_ept *ept, u64 gpa)
 	old = READ_ONCE(*leaf);
 	WRITE_ONCE(*leaf, 0);
 	return (old & EPT_TABLE_PERMS) ? old & EPT_ADDR_MASK : 0;
+}
+
+#define EPT_TABLE_SPAN	(PAGE_SIZE * EPT_ENTRIES)	/* a leaf table's 2 MiB */
+
+unsigned long hvx_ept_unmap_range(struct hvx_ept *ept, u64 start, u64 end)
+{
+	unsigned long n = 0;
+	u64 next;
+
+	/* A leaf table at a time: a range without tables costs one walk per 2 MiB. */
+	for (; start < end; start = next) {
+		u64 *table = walk(ept, ALIGN_DOWN(start, EPT_TABLE_SPAN), false);
+		u64 gpa;
+
+		next = min(ALIGN_DOWN(start, EPT_TABLE_SPAN) + EPT_TABLE_SPAN, end);
+		if (!table)
+			continue;
+		for (gpa = start; gpa < next; gpa += PAGE_SIZE) {
+			u64 *leaf = &table[index_at(gpa, 0)];
+
+			if (READ_ONCE(*leaf) & EPT_TABLE_PERMS) {
+				WRITE_ONCE(*leaf, 0);
+				n++;
+			}
+		}
+	}
+	return n;
 }
 
 static void free_level(u64 *table, int level)

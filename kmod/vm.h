@@ -5,13 +5,16 @@
  *
  * Lifetime: the VM fd and every vCPU fd hold a reference; the VM is freed
  * when the last fd closes. vm->lock serializes memory-slot changes, EPT
- * updates and vCPU creation; it is a mutex because pinning user pages
- * sleeps.
+ * faults and vCPU creation; it is a mutex because getting user pages
+ * sleeps. mmu_lock is memslot.c's (its header comment says what it
+ * covers and why it is a spinlock).
  */
 #ifndef HVX_VM_H
 #define HVX_VM_H
 
+#include <linux/atomic.h>
 #include <linux/kref.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
@@ -28,9 +31,7 @@ struct hvx_memslot {
 	u64 size;
 	u64 uaddr;
 	u32 flags;
-	bool used;
-	/* Pinned backing pages, by page index; NULL until the guest touches it. */
-	struct page **pages;
+	bool used;		/* changes under vm->lock and mmu_lock */
 	/* HVX_MEM_LOG_DIRTY: pages written since the last HVX_GET_DIRTY_LOG. */
 	unsigned long *dirty;
 };
@@ -41,6 +42,12 @@ struct hvx_vm {
 	struct mutex lock;
 	struct hvx_memslot slots[HVX_MAX_MEM_SLOTS];
 	struct hvx_ept ept;
+	/* The owner's page tables, followed (memslot.c). */
+	struct mmu_notifier mmu_notifier;
+	spinlock_t mmu_lock;		/* EPT leaves of slots; memslot.c */
+	unsigned long mmu_seq;		/* invalidations ended */
+	unsigned int mmu_invalidating;	/* invalidations under way */
+	atomic_long_t mapped_pages;	/* slot pages mapped in EPT */
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
 	/*
 	 * Interrupt delivery walks vcpus[] under irq_lock (it cannot sleep:
@@ -67,8 +74,7 @@ struct hvx_vm {
 	struct list_head resamplers;	/* irqfds with a resamplefd */
 	unsigned int nr_irqfds;		/* until each one's shutdown ends */
 
-	unsigned long pinned_pages;
-	unsigned long ept_faults;
+	unsigned long ept_faults;	/* under vm->lock */
 
 	/*
 	 * The APIC-access page (HVX_CREATE_IRQCHIP, where the CPU can
@@ -87,6 +93,9 @@ struct hvx_vm {
 int hvx_vm_create(unsigned long flags);
 void hvx_vm_put(struct hvx_vm *vm);
 
+/* memslot.c: guest memory, which follows the owner's page tables. */
+int hvx_memory_init(struct hvx_vm *vm);
+void hvx_memory_destroy(struct hvx_vm *vm);
 long hvx_vm_set_memory_region(struct hvx_vm *vm,
 			      const struct hvx_memory_region *r);
 long hvx_vm_create_vcpu(struct hvx_vm *vm, unsigned long id);
@@ -103,6 +112,8 @@ void hvx_vm_get_stats(struct hvx_vm *vm, struct hvx_vm_stats *stats);
  * or another -errno.
  */
 int hvx_vm_handle_ept_fault(struct hvx_vm *vm, u64 gpa, bool write);
+/* No APIC-access page in the EPT any more (vm->lock held). */
+void hvx_vm_apic_access_stop(struct hvx_vm *vm);
 /* After any change of a vCPU's IA32_APIC_BASE (process context). */
 void hvx_vm_apic_base_changed(struct hvx_vcpu *vcpu);
 

@@ -98,13 +98,14 @@
 #define HIGH_UNMAPPED		(1ul << 44)	/* 16 TiB: nothing maps there */
 
 /*
- * A slot costs the module 8 bytes per page (and a bit per page if it logs
- * dirty pages), allocated when the slot is made. Between MAX_SLOT_SIZE and
- * a size whose array the kernel refuses at once (more than all of RAM)
- * the allocation is real and could take most of the testbed's 512 MiB,
- * which is the kernel working as it should; those sizes are left out.
+ * A slot costs the module nothing until the guest touches it, but a bit
+ * per page if it logs dirty pages, allocated when the slot is made.
+ * Between MAX_SLOT_SIZE and a size whose bitmap the kernel refuses at once
+ * (more than all of RAM) the allocation is real and could take most of
+ * the testbed's 512 MiB, which is the kernel working as it should; those
+ * sizes are left out.
  */
-#define SLOT_ARRAY(size)	((size) / PAGE * 8)
+#define SLOT_BITMAP(size)	((size) / PAGE / 8)
 
 /* While the round runs: stop it before a leak makes the testbed OOM. */
 #define GUARD_VMALLOC_KB	(128l << 10)
@@ -222,7 +223,7 @@ struct worker {
 
 #define BUF_SIZE		(16ul << 10)
 #define EDGE_RW			(2 * PAGE)
-#define BITMAP_SIZE		(SLOT_ARRAY(MAX_SLOT_SIZE) / 64 + PAGE)
+#define BITMAP_SIZE		(SLOT_BITMAP(MAX_SLOT_SIZE) + PAGE)
 
 static struct {
 	struct ent sys0;	/* never closed */
@@ -604,7 +605,7 @@ static uint32_t fuzz_slot(uint64_t *s)
 static bool size_is_safe(uint64_t size)
 {
 	return size <= MAX_SLOT_SIZE ||
-	       SLOT_ARRAY(size) / 1024 > (uint64_t)fz.mem_total_kb;
+	       SLOT_BITMAP(size) / 1024 > (uint64_t)fz.mem_total_kb;
 }
 
 static void gen_region(struct worker *w, struct hvx_memory_region *r)

@@ -3,7 +3,9 @@
  * Guest memory: HVX_SET_MEMORY_REGION's checks, read-only slots, slots
  * deleted and added back while the vCPU is idle, every slot number in use,
  * and what the guest writes being what the host reads and the other way
- * around (several pages, the last page of a slot included).
+ * around (several pages, the last page of a slot included); memory that
+ * follows the owner's page tables (MADV_DONTNEED, munmap and a new
+ * mapping, KSM merging).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -233,24 +235,33 @@ TEST_F_TIMEOUT(memory, set_region_errors, 120)
 	munmap(p, size);
 }
 
-/* ---- Slots too large for their page arrays ---------------------------- */
+static long max_l(long a, long b)
+{
+	return a > b ? a : b;
+}
+
+/* ---- Slots as large as the address space --------------------------------- */
 
 /* An unmapped stretch of user address space to give as backing. */
 #define HOLE_UADDR		0x100000000000ull	/* 16 TiB */
 
 /*
- * A slot whose page array cannot be allocated fails with ENOMEM and
- * leaves nothing behind: not its dirty bitmap (16 MiB for 512 GiB, which
- * did leak), and no allocation warning in the kernel log. Above the cap
- * on pages per slot (HVX_MAX_SLOT_PAGES) it is EINVAL up front.
+ * A slot costs nothing until the guest touches it (no page array: the EPT
+ * is the record of what is mapped), so one of 512 GiB or 1 TiB is made
+ * and deleted at once, and leaves nothing behind. With dirty logging, its
+ * bitmap (16 or 32 MiB) is allocated or the slot fails with ENOMEM: either
+ * way without an allocation warning in the kernel log, and the bitmap goes
+ * with the slot (it once leaked). Above the cap on pages per slot
+ * (HVX_MAX_SLOT_PAGES) it is EINVAL up front.
  */
-TEST_F_TIMEOUT(memory, oversized_slots_fail_without_leaking, 300)
+TEST_F_TIMEOUT(memory, huge_slots_cost_nothing_until_touched, 300)
 {
 	static const uint64_t sizes[] = { 512ull << 30, 1ull << 40 };
-	long before, after;
+	struct hvx_vm_stats st;
+	long before, after, peak = 0;
 	char log[4096];
 	unsigned int i, k, tried = 0;
-	int mark, bits;
+	int mark, bits, rc;
 
 	NEED_HVX();
 	self->vm = vm_create(GUEST_MEM);
@@ -261,13 +272,24 @@ TEST_F_TIMEOUT(memory, oversized_slots_fail_without_leaking, 300)
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			if (bits && SLOT1_GPA + sizes[i] > 1ull << bits)
 				continue;
-			EXPECT_ERRNO(ENOMEM, set_region(self->vm, 1,
-							HVX_MEM_LOG_DIRTY,
-							SLOT1_GPA, sizes[i],
-							HOLE_UADDR));
-			EXPECT_ERRNO(ENOMEM, set_region(self->vm, 1, 0,
-							SLOT1_GPA, sizes[i],
-							HOLE_UADDR));
+			ASSERT_EQ(0, set_region(self->vm, 1, 0, SLOT1_GPA,
+						sizes[i], HOLE_UADDR))
+				TH_LOG("a %llu GiB slot: %s",
+				       (unsigned long long)(sizes[i] >> 30),
+				       strerror(errno));
+			ASSERT_EQ(0, ioctl(self->vm->fd, HVX_GET_VM_STATS, &st));
+			EXPECT_EQ(2, st.mem_slots);
+			peak = max_l(peak, meminfo_kb("VmallocUsed"));
+			ASSERT_EQ(0, set_region(self->vm, 1, 0, SLOT1_GPA, 0, 0));
+			rc = set_region(self->vm, 1, HVX_MEM_LOG_DIRTY, SLOT1_GPA,
+					sizes[i], HOLE_UADDR);
+			EXPECT_TRUE(rc == 0 || errno == ENOMEM)
+				TH_LOG("a logged %llu GiB slot: %s",
+				       (unsigned long long)(sizes[i] >> 30),
+				       strerror(errno));
+			if (rc == 0)
+				ASSERT_EQ(0, set_region(self->vm, 1, 0,
+							SLOT1_GPA, 0, 0));
 			tried++;
 		}
 	}
@@ -278,8 +300,11 @@ TEST_F_TIMEOUT(memory, oversized_slots_fail_without_leaking, 300)
 					(HVX_MAX_SLOT_PAGES + 1) * PAGE,
 					HOLE_UADDR));
 	ASSERT_LT(0, tried) TH_LOG("%d physical address bits: no room", bits);
+	EXPECT_GT(before + 1024, peak)
+		TH_LOG("VmallocUsed %ld KiB, %ld with an unlogged huge slot",
+		       before, peak);
 	EXPECT_GT(before + 1024, after)
-		TH_LOG("VmallocUsed %ld -> %ld KiB over %u failed slots",
+		TH_LOG("VmallocUsed %ld -> %ld KiB over %u slots made and deleted",
 		       before, after, 2 * tried);
 	kmsg_since(mark, log, sizeof(log));
 	EXPECT_EQ(NULL, strstr(log, "WARNING")) TH_LOG("kernel log:\n%s", log);
@@ -298,9 +323,9 @@ static void __guest_code guest_read_word(uint64_t gpa)
 }
 
 /*
- * Guest memory stays pinned for the slot's life: a page-cache file (ramfs
- * here, as any regular file system) is refused, shared or private, and a
- * memfd (shmem) works, coherent both ways.
+ * Guest RAM is anonymous, shmem or hugetlbfs memory: a page-cache file
+ * (ramfs here, as any regular file system) is refused, shared or private,
+ * and a memfd (shmem) works, coherent both ways.
  */
 TEST_F_TIMEOUT(memory, file_backed_memory_is_refused_memfd_works, 120)
 {
@@ -635,11 +660,197 @@ TEST_F_TIMEOUT(memory, ept_fault_maps_the_window_around, 120)
 	vm_stats(vm, &st2);
 	EXPECT_EQ(st1.ept_faults, st2.ept_faults)
 		TH_LOG("touching pages 5 and 15 of a mapped window faulted");
-	EXPECT_EQ(st1.pinned_pages, st2.pinned_pages);
+	EXPECT_EQ(st1.mapped_pages, st2.mapped_pages);
 	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
 	vm_stats(vm, &st3);
 	EXPECT_EQ(st2.ept_faults + 1, st3.ept_faults);
-	EXPECT_EQ(st2.pinned_pages + AROUND_PAGES, st3.pinned_pages);
+	EXPECT_EQ(st2.mapped_pages + AROUND_PAGES, st3.mapped_pages);
+}
+
+/* ---- Memory that follows the owner's page tables ------------------------ */
+
+/*
+ * Reports the first word of two pages, then writes the first one's value
+ * plus one to the second word of the first page: a read and a write that
+ * must both reach the page the owner's page tables map now.
+ */
+static void __guest_code guest_follow(uint64_t gpa)
+{
+	for (;;) {
+		uint64_t v0 = g_load64(gpa);
+		uint64_t v1 = g_load64(gpa + PAGE);
+
+		g_store64(gpa + 8, v0 + 1);
+		GUEST_SYNC_ARGS(1, v0, v1, 0);
+	}
+}
+
+/*
+ * What the owner does to its memory, the guest sees at its next access:
+ * pages dropped (MADV_DONTNEED) read as zeros and take writes again, a
+ * new mapping at the same address (munmap, then mmap MAP_FIXED) is what
+ * the guest finds there; and the EPT entries go with the pages. With
+ * pages pinned for the slot's life, the guest would go on seeing the old
+ * pages, which the owner no longer has.
+ */
+TEST_F_TIMEOUT(memory, guest_memory_follows_the_owners_page_tables, 120)
+{
+	struct hvx_vm_stats st0, st1, st2;
+	struct hvx_capability cap = { .cap = HVX_CAP_MMU_NOTIFIER };
+	struct hvx_vcpu *vcpu;
+	struct hvx_vm *vm;
+	struct ucall uc;
+	uint64_t *a;
+
+	NEED_HVX();
+	vm = self->vm = vm_create(GUEST_MEM);
+	ASSERT_EQ(0, ioctl(vm->sys_fd, HVX_CHECK_CAPABILITY, &cap));
+	EXPECT_EQ(1, cap.value);
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	a = vm_add_region(vm, 1, SLOT1_GPA, 2 * PAGE, 0);
+	a[0] = 0xa0;
+	a[512] = 0xa1;
+	vcpu_setup_long_mode(vcpu, guest_follow, SLOT1_GPA);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(0xa0, uc.args[1]);
+	EXPECT_EQ(0xa1, uc.args[2]);
+	EXPECT_EQ(0xa1, a[1]);
+	vm_stats(vm, &st0);
+
+	/* Dropped: the guest reads zeros, and its write makes a new page. */
+	ASSERT_EQ(0, madvise(a, 2 * PAGE, MADV_DONTNEED));
+	vm_stats(vm, &st1);
+	EXPECT_EQ(st0.mapped_pages - 2, st1.mapped_pages)
+		TH_LOG("MADV_DONTNEED of 2 mapped pages: %llu -> %llu mapped",
+		       (unsigned long long)st0.mapped_pages,
+		       (unsigned long long)st1.mapped_pages);
+	a[512] = 0xb1;
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(0, uc.args[1]);
+	EXPECT_EQ(0xb1, uc.args[2]);
+	EXPECT_EQ(0, a[0]);
+	EXPECT_EQ(1, a[1]) TH_LOG("the guest's write did not reach the new page");
+	vm_stats(vm, &st2);
+	EXPECT_EQ(st0.mapped_pages, st2.mapped_pages);
+
+	/* Another mapping at the same address: its contents, both ways. */
+	ASSERT_EQ(0, munmap(a, 2 * PAGE));
+	ASSERT_EQ(a, mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	a[0] = 0xc0;
+	a[512] = 0xc1;
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	EXPECT_EQ(0xc0, uc.args[1]);
+	EXPECT_EQ(0xc1, uc.args[2]);
+	EXPECT_EQ(0xc1, a[1]);
+}
+
+#define KSM_PAGES	64
+#define KSM_SYSFS	"/sys/kernel/mm/ksm/"
+
+static long ksm_read(const char *name)
+{
+	char path[128], buf[32] = "";
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), KSM_SYSFS "%s", name);
+	f = fopen(path, "r");
+	if (f && fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 0);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static bool ksm_write(const char *name, long v)
+{
+	char path[128];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), KSM_SYSFS "%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return false;
+	ok = fprintf(f, "%ld\n", v) > 0;
+	return !fclose(f) && ok;
+}
+
+/* Sums the first word of each of @n pages, then writes page 0's. */
+static void __guest_code guest_sum_then_write(uint64_t gpa)
+{
+	for (;;) {
+		uint64_t sum = 0;
+
+		for (unsigned int i = 0; i < KSM_PAGES; i++)
+			sum += g_load64(gpa + i * PAGE);
+		GUEST_SYNC_ARGS(1, sum, 0, 0);
+		g_store64(gpa, 0x4b534d);	/* "KSM" */
+		GUEST_SYNC_ARGS(2, 0, 0, 0);
+	}
+}
+
+/*
+ * KSM merges the identical pages of guest memory that the guest has
+ * touched (MADV_MERGEABLE), which it cannot do with pinned pages; the
+ * guest goes on reading the same contents from the merged page, and its
+ * write to one of them breaks the sharing for that page alone.
+ */
+TEST_F_TIMEOUT(memory, ksm_merges_guest_pages, 240)
+{
+	long run0, scan0, sleep0, sharing = 0;
+	struct hvx_vcpu *vcpu;
+	struct hvx_vm *vm;
+	struct ucall uc;
+	uint64_t *a;
+	int i;
+
+	NEED_HVX();
+	if (ksm_read("run") < 0)
+		SKIP(return, "no KSM in this kernel (" KSM_SYSFS ")");
+	vm = self->vm = vm_create(GUEST_MEM);
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	a = vm_add_region(vm, 1, SLOT1_GPA, KSM_PAGES * PAGE, 0);
+	for (i = 0; i < KSM_PAGES; i++)
+		memset(a + i * 512, 0x5a, PAGE);
+	vcpu_setup_long_mode(vcpu, guest_sum_then_write, SLOT1_GPA);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(1, uc.args[0]);
+	EXPECT_EQ(KSM_PAGES * 0x5a5a5a5a5a5a5a5aull, uc.args[1]);
+
+	run0 = ksm_read("run");
+	scan0 = ksm_read("pages_to_scan");
+	sleep0 = ksm_read("sleep_millisecs");
+	ASSERT_EQ(0, madvise(a, KSM_PAGES * PAGE, MADV_MERGEABLE));
+	ASSERT_TRUE(ksm_write("pages_to_scan", 1000));
+	ASSERT_TRUE(ksm_write("sleep_millisecs", 10));
+	ASSERT_TRUE(ksm_write("run", 1));
+	/* Two scans at least: ksmd merges a page it has seen unchanged. */
+	for (i = 0; i < 600 && sharing < KSM_PAGES - 1; i++) {
+		usleep(100 * 1000);
+		sharing = ksm_read("pages_sharing");
+	}
+	EXPECT_LE(KSM_PAGES - 1, sharing)
+		TH_LOG("pages_sharing %ld after %d s, pages_shared %ld",
+		       sharing, i / 10, ksm_read("pages_shared"));
+
+	/* The guest reads the merged page, then writes its own copy. */
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(2, uc.args[0]);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	ASSERT_EQ(1, uc.args[0]);
+	EXPECT_EQ((KSM_PAGES - 1) * 0x5a5a5a5a5a5a5a5aull + 0x4b534d, uc.args[1]);
+	EXPECT_EQ(0x4b534d, a[0]);
+	EXPECT_EQ(0x5a5a5a5a5a5a5a5aull, a[512]);
+	EXPECT_EQ(0x5a5a5a5a5a5a5a5aull, a[1]);
+
+	ksm_write("run", 2);	/* unmerge all, as before the test */
+	ksm_write("run", run0);
+	ksm_write("pages_to_scan", scan0);
+	ksm_write("sleep_millisecs", sleep0);
 }
 
 /* ---- Every slot number -------------------------------------------------- */
@@ -710,7 +921,7 @@ TEST_F_TIMEOUT(memory, inaccessible_backing_internal_error, 120)
 	run = vcpu->run;
 	/*
 	 * User addresses, but PROT_NONE: the slot is accepted (pages are
-	 * pinned on first touch), and the touch cannot pin them.
+	 * looked up on first touch), and the touch finds none.
 	 */
 	p = mmap(NULL, 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 		 0);

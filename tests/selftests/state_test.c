@@ -612,7 +612,7 @@ TEST_F(state, dirty_log_reports_written_pages)
 	ASSERT_EQ(0, ioctl(self->vm->fd, HVX_GET_VM_STATS, &vs));
 	EXPECT_EQ(1, vs.vcpus);
 	EXPECT_EQ(2, vs.mem_slots);
-	EXPECT_LE(4, vs.pinned_pages);
+	EXPECT_LE(4, vs.mapped_pages);
 	EXPECT_LE(5, vs.ept_tables);
 
 	log.slot = 0;		/* not logging */

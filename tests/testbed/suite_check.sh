@@ -43,7 +43,7 @@ done
 case " $tests " in *" vmctl_run "*)
 	echo "HVX-SUITE: vmctl_run begin"
 	echo vmctl_run >/tmp/hvx-test
-	echo "1..6"
+	echo "1..10"
 	vr=0
 	[ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko $HVX_MODULE_PARAMS
 	out=$(vmctl run --raw /guests/hello16.bin </dev/null 2>&1); rc=$?
@@ -55,10 +55,13 @@ case " $tests " in *" vmctl_run "*)
 	fi
 	# A Multiboot kernel: it checks the boot state, prints what the
 	# information structure says, and powers off through ACPI.
-	out=$(vmctl run --kernel /guests/multiboot_hello.elf --memory 64 \
-		--append "mb-cmdline" --timeout 300 </dev/null 2>&1); rc=$?
-	want="multiboot: magic ok, mem_upper=64512, cmdline=mb-cmdline"
-	if [ $rc -eq 0 ] && [ "$(echo "$out" | tr -d '\r')" = "$want" ]; then
+	mb_run() {	# mb_run [OPTION...]: out, rc of the Multiboot kernel's run
+		out=$(vmctl run --kernel /guests/multiboot_hello.elf --memory 64 \
+			--append "mb-cmdline" --timeout 300 "$@" </dev/null 2>&1); rc=$?
+		[ $rc -eq 0 ] &&
+			[ "$(echo "$out" | tr -d '\r')" = "multiboot: magic ok, mem_upper=64512, cmdline=mb-cmdline" ]
+	}
+	if mb_run; then
 		echo "ok 2 vmctl_run_multiboot_kernel_powers_off"
 	else
 		echo "not ok 2 vmctl_run_multiboot_kernel_powers_off # rc=$rc output: $out"
@@ -80,6 +83,28 @@ case " $tests " in *" vmctl_run "*)
 		fi
 		n=$((n + 1))
 	done
+	# The same kernel from each guest RAM backend (its code and data are
+	# there: it would not boot from memory the guest did not see).
+	echo 32 >/proc/sys/vm/nr_hugepages
+	for opts in "--memory-backend memfd" "--memory-backend hugetlb" "--mergeable"; do
+		# shellcheck disable=SC2086
+		if mb_run $opts; then
+			echo "ok $n vmctl_run_memory $opts"
+		else
+			echo "not ok $n vmctl_run_memory $opts # rc=$rc output: $out" \
+				"(HugePages_Free $(sed -n 's/^HugePages_Free: *//p' /proc/meminfo))"
+			vr=1
+		fi
+		n=$((n + 1))
+	done
+	echo 0 >/proc/sys/vm/nr_hugepages
+	mb_run --memory-backend hugetlb
+	if [ $rc -eq 1 ] && echo "$out" | grep -q "not enough huge pages for 64 MiB of guest memory: 32 wanted, 0 free"; then
+		echo "ok $n vmctl_run_memory hugetlb without huge pages refused: $out"
+	else
+		echo "not ok $n vmctl_run_memory hugetlb without huge pages # rc=$rc output: $out"
+		vr=1
+	fi
 	[ $vr -eq 0 ] || status=1
 	echo "HVX-SUITE: vmctl_run exit $vr"
 esac

@@ -79,6 +79,14 @@ enum hvx_cap {
 	 * loaded with apic_access=0).
 	 */
 	HVX_CAP_TPR_SHADOW		= 17,
+	/*
+	 * 1: guest memory follows the VM owner's page tables (an MMU
+	 * notifier): no page is pinned, and the host may swap, migrate,
+	 * compact and merge (KSM) it, or the owner drop it (MADV_DONTNEED,
+	 * munmap) and map another: the guest sees what the owner's page
+	 * tables map from then on.
+	 */
+	HVX_CAP_MMU_NOTIFIER		= 18,
 };
 
 /**
@@ -251,7 +259,10 @@ struct hvx_irqfd {
 
 /* VM-wide statistics (HVX_GET_VM_STATS). */
 struct hvx_vm_stats {
-	__u64 pinned_pages;	/* guest pages mapped in EPT now */
+	union {
+		__u64 mapped_pages;	/* guest pages mapped in EPT now */
+		__u64 pinned_pages;	/* its first name: none is pinned */
+	};
 	__u64 ept_tables;	/* EPT paging-structure pages */
 	__u64 ept_faults;	/* EPT violations resolved in the kernel */
 	__u64 vcpus;

@@ -52,6 +52,7 @@ struct run_opts {
 	struct nic_opts nics[VMCTL_MAX_NICS];
 	unsigned int nnics;
 	uint64_t load_addr, mem_mib;
+	struct vmctl_mem_opts mem;
 	unsigned int cpus, timeout;
 	uint16_t exit_port;	/* 0: none */
 	bool stats, console, multiboot;
@@ -94,6 +95,14 @@ static void run_usage(void)
 	       "  -a, --load-addr ADDR  where to load it (default 0x7c00)\n"
 	       "  -m, --memory MIB      guest memory in MiB (default 16, or 256 for a kernel;\n"
 	       "                        at most 3072 for a kernel)\n"
+	       "      --memory-backend anon|memfd|hugetlb\n"
+	       "                        where guest memory comes from: private anonymous\n"
+	       "                        memory (the default), a memfd (shmem), or the host's\n"
+	       "                        reserved 2 MiB huge pages (/proc/sys/vm/nr_hugepages;\n"
+	       "                        an even --memory). The host may swap, move and\n"
+	       "                        merge the first two as any memory: none is pinned\n"
+	       "      --mergeable       let KSM merge identical guest pages (anon only;\n"
+	       "                        /sys/kernel/mm/ksm/run must be 1)\n"
 	       "  -d, --disk PATH[,readonly][,cache=none|writeback][,serial=S]\n"
 	       "                        a raw disk image as a virtio-blk disk (kernels only;\n"
 	       "                        repeat for more, at most 8: vda, vdb, ...). The image\n"
@@ -230,6 +239,8 @@ static void ctl_info(void *opaque, FILE *out)
 	fprintf(out, "pid: %d\n", (int)getpid());
 	fprintf(out, "vcpus: %u\n", o->cpus);
 	fprintf(out, "memory_mib: %llu\n", (unsigned long long)o->mem_mib);
+	fprintf(out, "memory_backend: %s%s\n", vmctl_mem_backend_name(o->mem.backend),
+		o->mem.mergeable ? " (mergeable)" : "");
 	fprintf(out, "kernel: %s\n", o->raw ? o->raw : o->kernel);
 	if (o->kernel && !o->multiboot)
 		fprintf(out, "initrd: %s\n", o->initrd ? o->initrd : "");
@@ -277,7 +288,8 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 {
 	const struct run_opts *o = ctx->o;
 	struct vmctl_machine_config cfg = {
-		.mem_bytes = o->mem_mib << 20, .cpus = o->cpus, .pc = !o->raw,
+		.mem_bytes = o->mem_mib << 20, .mem = o->mem, .cpus = o->cpus,
+		.pc = !o->raw,
 		.serial = { ctx->com1 }, .nserial = 1, .ndisks = o->ndisks,
 		.nnics = o->nnics,
 		.on_poweroff = on_poweroff, .on_reset = on_reset,
@@ -421,8 +433,10 @@ err_images:
 /* ---- Command line ------------------------------------------------------- */
 
 /*
- * Guest memory is pinned as the guest touches it: a VM larger than the
- * host's RAM would fail in the middle of its run, so refuse it up front.
+ * Guest memory is the host's to swap (hvx maps it without pins, following
+ * vmctl's page tables), so a guest may be larger than RAM; not larger than
+ * RAM and swap together, which it could never get, in the middle of its
+ * run: refuse that up front.
  */
 static bool enough_memory(uint64_t mem_mib)
 {
@@ -431,10 +445,10 @@ static bool enough_memory(uint64_t mem_mib)
 
 	if (sysinfo(&si))
 		return true;
-	total_mib = (uint64_t)si.totalram * si.mem_unit >> 20;
+	total_mib = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit >> 20;
 	if (mem_mib < total_mib)
 		return true;
-	fprintf(stderr, "vmctl run: not enough memory: the guest wants %llu MiB, this host has %llu MiB in all; lower --memory\n",
+	fprintf(stderr, "vmctl run: not enough memory: the guest wants %llu MiB, this host has %llu MiB of RAM and swap in all; lower --memory\n",
 		(unsigned long long)mem_mib, (unsigned long long)total_mib);
 	return false;
 }
@@ -442,6 +456,7 @@ static bool enough_memory(uint64_t mem_mib)
 static int check_opts(struct run_opts *o, bool addr_set)
 {
 	static char default_name[VMCTL_NAME_MAX + 1];
+	const char *why;
 
 	if (o->raw && o->kernel) {
 		fprintf(stderr, "vmctl run: --raw and --kernel exclude each other\n");
@@ -469,6 +484,11 @@ static int check_opts(struct run_opts *o, bool addr_set)
 	if (o->kernel && o->mem_mib > MAX_KERNEL_MEM_MIB) {
 		fprintf(stderr, "vmctl run: at most %d MiB for a kernel for now (3-4 GiB is kept for MMIO, RAM above 4 GiB is not supported yet)\n",
 			MAX_KERNEL_MEM_MIB);
+		return -1;
+	}
+	why = vmctl_mem_opts_check(&o->mem, o->mem_mib << 20);
+	if (why) {
+		fprintf(stderr, "vmctl run: %s\n", why);
 		return -1;
 	}
 	if (!enough_memory(o->mem_mib))
@@ -543,6 +563,16 @@ static int run_run(int argc, char **argv)
 					optarg);
 				return VMCTL_USAGE;
 			}
+			break;
+		case RUN_OPT_MEMORY_BACKEND:
+			if (vmctl_mem_backend_parse(optarg, &o.mem.backend)) {
+				fprintf(stderr, "vmctl run: bad --memory-backend '%s' (anon, memfd or hugetlb)\n",
+					optarg);
+				return VMCTL_USAGE;
+			}
+			break;
+		case RUN_OPT_MERGEABLE:
+			o.mem.mergeable = true;
 			break;
 		case 'd':
 			if (o.ndisks == VMCTL_MAX_DISKS) {

@@ -11,7 +11,8 @@
 
 #include <getopt.h>
 
-enum { RUN_OPT_NO_CONSOLE = 256, RUN_OPT_EXIT_PORT };
+enum { RUN_OPT_NO_CONSOLE = 256, RUN_OPT_EXIT_PORT, RUN_OPT_MEMORY_BACKEND,
+       RUN_OPT_MERGEABLE };
 
 #define RUN_SHORT_OPTIONS "r:a:k:i:M:A:c:m:d:N:n:t:sh"
 
@@ -24,6 +25,8 @@ static const struct option run_long_options[] = {
 	{ "append", required_argument, NULL, 'A' },
 	{ "cpus", required_argument, NULL, 'c' },
 	{ "memory", required_argument, NULL, 'm' },
+	{ "memory-backend", required_argument, NULL, RUN_OPT_MEMORY_BACKEND },
+	{ "mergeable", no_argument, NULL, RUN_OPT_MERGEABLE },
 	{ "disk", required_argument, NULL, 'd' },
 	{ "nic", required_argument, NULL, 'N' },
 	{ "name", required_argument, NULL, 'n' },

@@ -29,7 +29,7 @@ int vmctl_machine_create(struct vmctl_machine *m,
 
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
-	if (vmctl_vm_create(&m->vm, cfg->mem_bytes, cfg->cpus, cfg->pc))
+	if (vmctl_vm_create(&m->vm, cfg->mem_bytes, &cfg->mem, cfg->cpus, cfg->pc))
 		return -1;
 	m->vm_on = true;
 	if (cfg->pc && vmctl_legacy_attach(&m->vm))

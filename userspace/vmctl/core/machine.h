@@ -35,6 +35,7 @@ struct raw_image;
 
 struct vmctl_machine_config {
 	uint64_t mem_bytes;
+	struct vmctl_mem_opts mem;	/* where the RAM comes from */
 	unsigned int cpus;
 	bool pc;			/* the kernel's machine, not a raw image's */
 	/* Serial ports to attach (they outlive the machine: see serial.h). */

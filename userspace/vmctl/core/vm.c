@@ -56,7 +56,8 @@ uint64_t vmctl_capability(int sys_fd, uint32_t cap)
 }
 
 int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
-		    unsigned int nr_vcpus, bool irqchip)
+		    const struct vmctl_mem_opts *mem, unsigned int nr_vcpus,
+		    bool irqchip)
 {
 	struct hvx_memory_region region = { 0 };
 	long mmap_size;
@@ -90,14 +91,10 @@ int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
 	vm->ioeventfd = vmctl_capability(vm->sys_fd, HVX_CAP_IOEVENTFD) > 0;
 	/* An MSI irqfd needs the in-kernel APICs to deliver to. */
 	vm->irqfd = irqchip && vmctl_capability(vm->sys_fd, HVX_CAP_IRQFD) > 0;
-	vm->mem = mmap(NULL, mem_bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED) {
-		vm->mem = NULL;
-		fprintf(stderr, "vmctl: not enough memory for %llu MiB of guest memory\n",
-			(unsigned long long)(mem_bytes >> 20));
+	vm->mem = vmctl_guest_ram_map(mem_bytes, mem ? mem :
+					 &(struct vmctl_mem_opts){ VMCTL_MEM_ANON });
+	if (!vm->mem)
 		goto fail;
-	}
 	vm->mem_size = mem_bytes;
 	region.size = mem_bytes;
 	region.userspace_addr = (uintptr_t)vm->mem;
@@ -136,8 +133,7 @@ void vmctl_vm_destroy(struct vmctl_vm *vm)
 		if (vm->vcpus[i].fd >= 0)
 			close(vm->vcpus[i].fd);
 	}
-	if (vm->mem)
-		munmap(vm->mem, vm->mem_size);
+	vmctl_guest_ram_unmap(vm->mem, vm->mem_size);
 	if (vm->fd >= 0)
 		close(vm->fd);
 	if (vm->sys_fd >= 0)

@@ -15,6 +15,7 @@
 #include <linux/hvx.h>
 
 #include "core/bus.h"
+#include "core/guest_ram.h"
 
 struct vmctl_vm;
 
@@ -68,12 +69,14 @@ struct vmctl_vm {
 uint64_t vmctl_capability(int sys_fd, uint32_t cap);
 
 /*
- * A VM with @mem_bytes of RAM at guest-physical 0 and @nr_vcpus vCPUs;
- * with @irqchip, the module's APICs and IOAPIC (more than one vCPU needs
- * them). Messages on stderr say what failed.
+ * A VM with @mem_bytes of RAM at guest-physical 0 from @mem (NULL: private
+ * anonymous memory) and @nr_vcpus vCPUs; with @irqchip, the module's APICs
+ * and IOAPIC (more than one vCPU needs them). Messages on stderr say what
+ * failed.
  */
 int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
-		    unsigned int nr_vcpus, bool irqchip);
+		    const struct vmctl_mem_opts *mem, unsigned int nr_vcpus,
+		    bool irqchip);
 void vmctl_vm_destroy(struct vmctl_vm *vm);
 /* Drive IOAPIC pin @gsi of the in-kernel irqchip to @level (0 or 1). */
 int vmctl_vm_irq_line(struct vmctl_vm *vm, unsigned int gsi, int level);
