@@ -1538,9 +1538,9 @@ static void test_def_check(void)
 /*
  * vmctl run parses a definition with getopt_long, which also takes a short
  * option's value attached (-nfoo, -m4000), long options abbreviated
- * (--nam foo, --no-con, --cpu 3) and short flags bundled (-snfoo); an
- * abbreviation of two options (--mem: --memory or --memory-backend) is
- * refused by both alike.
+ * (--nam foo, --no-con, --time 5) and short flags bundled (-snfoo); an
+ * abbreviation of several options (--mem: --memory, --memory-backend or
+ * --memory-max; --cpu) is refused by both alike.
  * ha_def_parse uses the same table and parser, so none of these forms
  * slips a --name past it (the VM would run under another name, which hvxd
  * then could not find, stop or adopt) or a size past its limit. (A first
@@ -1559,8 +1559,9 @@ static void test_def_check_getopt_forms(void)
 		{ ARGS("--kernel", "K", "-m4000"), -EINVAL, 0, 0 },
 		{ ARGS("--kernel", "K", "--memory", "4000"), -EINVAL, 0, 0 },
 		{ ARGS("--kernel", "K", "-m8", "-c2"), 0, 8, 2 },
-		{ ARGS("--kernel", "K", "--memory=64", "--cpu", "3"), 0, 64, 3 },
+		{ ARGS("--kernel", "K", "--memory=64", "--cpus=3", "--time", "5"), 0, 64, 3 },
 		{ ARGS("--kernel", "K", "--mem=64"), -EINVAL, 0, 0 },
+		{ ARGS("--kernel", "K", "--cpu", "3"), -EINVAL, 0, 0 },
 	};
 
 	run_def_cases(name_forms, ARRAY_SIZE(name_forms),

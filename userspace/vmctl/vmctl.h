@@ -23,6 +23,7 @@ extern const struct vmctl_cmd vmctl_cmd_run;
 extern const struct vmctl_cmd vmctl_cmd_list;
 extern const struct vmctl_cmd vmctl_cmd_info;
 extern const struct vmctl_cmd vmctl_cmd_stop;
+extern const struct vmctl_cmd vmctl_cmd_set;
 extern const struct vmctl_cmd vmctl_cmd_net;
 extern const struct vmctl_cmd vmctl_cmd_ha;
 

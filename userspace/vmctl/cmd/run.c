@@ -27,6 +27,7 @@
 #include "block/raw.h"
 #include "boot/loader_multiboot.h"
 #include "cmd/run_options.h"
+#include "core/cgroup.h"
 #include "core/console.h"
 #include "core/control.h"
 #include "core/machine.h"
@@ -53,6 +54,7 @@ struct run_opts {
 	unsigned int nnics;
 	uint64_t load_addr, mem_mib;
 	struct vmctl_mem_opts mem;
+	struct vmctl_cgroup_opts res;	/* its cgroup's settings */
 	unsigned int cpus, timeout;
 	uint16_t exit_port;	/* 0: none */
 	bool stats, console, multiboot;
@@ -73,6 +75,7 @@ struct run_ctx {
 	struct virtio_net *devs[VMCTL_MAX_NICS];
 	unsigned int boots;
 	struct timespec start;
+	struct vmctl_cgroup cg;		/* path "" when it has none */
 	/* The exit port's status: the first write's; 0 (never one) before. */
 	_Atomic uint32_t exit_status;
 };
@@ -103,6 +106,9 @@ static void run_usage(void)
 	       "                        merge the first two as any memory: none is pinned\n"
 	       "      --mergeable       let KSM merge identical guest pages (anon only;\n"
 	       "                        /sys/kernel/mm/ksm/run must be 1)\n"
+	       "The VM runs in a cgroup of its own, hvx.slice/NAME (where cgroup2 is\n"
+	       "mounted), whose share of the host these set (vmctl set changes them):\n"
+	       RESOURCE_OPTIONS_HELP
 	       "  -d, --disk PATH[,readonly][,cache=none|writeback][,serial=S]\n"
 	       "                        a raw disk image as a virtio-blk disk (kernels only;\n"
 	       "                        repeat for more, at most 8: vda, vdb, ...). The image\n"
@@ -241,6 +247,7 @@ static void ctl_info(void *opaque, FILE *out)
 	fprintf(out, "memory_mib: %llu\n", (unsigned long long)o->mem_mib);
 	fprintf(out, "memory_backend: %s%s\n", vmctl_mem_backend_name(o->mem.backend),
 		o->mem.mergeable ? " (mergeable)" : "");
+	fprintf(out, "cgroup: %s\n", ctx->cg.path[0] ? ctx->cg.path : "none");
 	fprintf(out, "kernel: %s\n", o->raw ? o->raw : o->kernel);
 	if (o->kernel && !o->multiboot)
 		fprintf(out, "initrd: %s\n", o->initrd ? o->initrd : "");
@@ -346,6 +353,7 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 static int run_vm(const struct run_opts *o)
 {
 	struct run_ctx ctx = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
+	char err[PATH_MAX + 128];
 	struct timespec now;
 	enum vmctl_stop stop;
 	unsigned int left = o->timeout, i, opened, nics = 0;
@@ -368,6 +376,20 @@ static int run_vm(const struct run_opts *o)
 		goto err_images;
 	if (vmctl_control_start(o->name, &control_ops, &ctx))
 		goto err_serial;
+	/*
+	 * Its own cgroup, now that the name is ours (the socket) and before
+	 * guest RAM and the VM's threads exist. Without resource options, a
+	 * host without cgroup2 runs the VM where vmctl is, and so (with a
+	 * word) does a caller without the right to make one.
+	 */
+	if (vmctl_cgroup_enter(&ctx.cg, o->name, &o->res, err, sizeof(err)) &&
+	    (vmctl_cgroup_opts_any(&o->res) || vmctl_cgroup_root())) {
+		fprintf(stderr, "vmctl run: %s%s\n", err,
+			vmctl_cgroup_opts_any(&o->res) ? "" :
+			" (the VM runs in vmctl's cgroup)");
+		if (vmctl_cgroup_opts_any(&o->res))
+			goto err_control;
+	}
 	if (o->console &&
 	    vmctl_console_start(STDIN_FILENO, ctx.com1, on_quit, &ctx))
 		goto err_control;
@@ -391,6 +413,7 @@ static int run_vm(const struct run_opts *o)
 		vmctl_nic_destroy(&ctx.nics[i]);
 	for (i = 0; i < o->ndisks; i++)
 		raw_close(&ctx.images[i]);
+	vmctl_cgroup_leave(&ctx.cg);
 	/*
 	 * COM1 stays: the console thread, detached and on its way out, may
 	 * still call vmctl_serial_input() on it (which returns at once now
@@ -419,6 +442,7 @@ static int run_vm(const struct run_opts *o)
 	}
 
 err_control:
+	vmctl_cgroup_leave(&ctx.cg);
 	vmctl_control_stop();
 err_serial:
 	vmctl_serial_free(ctx.com1);
@@ -511,14 +535,22 @@ static int check_opts(struct run_opts *o, bool addr_set)
 static int run_run(int argc, char **argv)
 {
 	struct run_opts o = { .load_addr = 0x7c00, .cpus = 1, .console = true };
-	char err[128];
+	char err[256];
 	uint64_t val;
 	bool addr_set = false;
 	unsigned int i;
-	int opt, mb;
+	int opt, mb, idx;
 
 	while ((opt = getopt_long(argc, argv, RUN_SHORT_OPTIONS,
-				  run_long_options, NULL)) != -1) {
+				  run_long_options, &idx)) != -1) {
+		if (IS_RESOURCE_OPT(opt)) {
+			if (vmctl_cgroup_opt_parse(&o.res, run_long_options[idx].name,
+						   optarg, err, sizeof(err))) {
+				fprintf(stderr, "vmctl run: %s\n", err);
+				return VMCTL_USAGE;
+			}
+			continue;
+		}
 		switch (opt) {
 		case 'r':
 			o.raw = optarg;

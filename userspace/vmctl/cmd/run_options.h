@@ -11,6 +11,8 @@
 
 #include <getopt.h>
 
+#include "cmd/resource_options.h"
+
 enum { RUN_OPT_NO_CONSOLE = 256, RUN_OPT_EXIT_PORT, RUN_OPT_MEMORY_BACKEND,
        RUN_OPT_MERGEABLE };
 
@@ -27,6 +29,7 @@ static const struct option run_long_options[] = {
 	{ "memory", required_argument, NULL, 'm' },
 	{ "memory-backend", required_argument, NULL, RUN_OPT_MEMORY_BACKEND },
 	{ "mergeable", no_argument, NULL, RUN_OPT_MERGEABLE },
+	RESOURCE_LONG_OPTIONS,
 	{ "disk", required_argument, NULL, 'd' },
 	{ "nic", required_argument, NULL, 'N' },
 	{ "name", required_argument, NULL, 'n' },

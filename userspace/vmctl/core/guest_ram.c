@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Guest RAM's backends (guest_memory.h says what each is for). */
+/* Guest RAM's backends (guest_ram.h says what each is for). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
