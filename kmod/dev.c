@@ -239,7 +239,6 @@ static const struct {
 	{ HVX_GET_SREGS, hvx_vcpu_ioctl_get_sregs },
 	{ HVX_SET_SREGS, hvx_vcpu_ioctl_set_sregs },
 	{ HVX_SET_CPUID, hvx_vcpu_ioctl_set_cpuid },
-	{ HVX_GET_VCPU_STATS, hvx_vcpu_ioctl_get_stats },
 	{ HVX_GET_MSRS, hvx_vcpu_ioctl_get_msrs },
 	{ HVX_SET_MSRS, hvx_vcpu_ioctl_set_msrs },
 	{ HVX_GET_FPU, hvx_vcpu_ioctl_get_fpu },
@@ -256,6 +255,9 @@ static long hvx_vcpu_ioctl(struct file *file, unsigned int cmd,
 
 	if (current->mm != vcpu->vm->mm)
 		return -EIO;
+	/* Counters only: no lock, no VMCS, so it answers while the vCPU runs. */
+	if (cmd == HVX_GET_VCPU_STATS)
+		return hvx_vcpu_ioctl_get_stats(vcpu, arg);
 	for (i = 0; i < ARRAY_SIZE(hvx_vcpu_ioctls); i++) {
 		if (hvx_vcpu_ioctls[i].cmd != cmd)
 			continue;

@@ -776,9 +776,10 @@ int hvx_handle_exit(struct hvx_vcpu *v)
 {
 	u32 reason = v->exit_reason;
 	u16 basic = reason;
+	u16 stat = min_t(u16, basic, HVX_STAT_EXIT_REASONS - 1);
 
-	v->stats.exits++;
-	v->stats.exit_reason[min_t(u16, basic, HVX_STAT_EXIT_REASONS - 1)]++;
+	hvx_stat_inc(&v->stats.exits, 1);
+	hvx_stat_inc(&v->stats.exit_reason[stat], 1);
 
 	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		v->run->exit_reason = HVX_EXIT_FAIL_ENTRY;

@@ -315,13 +315,13 @@ static int vcpu_block(struct hvx_vcpu *v)
 
 	hvx_lapic_block_begin(v->apic);
 	if (halted && v->halt_poll_ns && poll_for_wake(v, start))
-		v->stats.halt_poll_wakes++;
+		hvx_stat_inc(&v->stats.halt_poll_wakes, 1);
 	else
 		ret = rcuwait_wait_event(&v->wait, can_wake(v),
 					 TASK_INTERRUPTIBLE);
 	hvx_lapic_block_end(v->apic);
 	halted_ns = local_clock() - start;
-	v->stats.halt_ns += halted_ns;
+	hvx_stat_inc(&v->stats.halt_ns, halted_ns);
 	if (halted && !ret)
 		adapt_halt_poll(v, halted_ns);
 	return ret ? -EINTR : 0;
@@ -385,7 +385,7 @@ static long vcpu_run(struct hvx_vcpu *v)
 		}
 		start = local_clock();
 		r = hvx_vmx_enter(v);
-		v->stats.guest_ns += local_clock() - start;
+		hvx_stat_inc(&v->stats.guest_ns, local_clock() - start);
 		WRITE_ONCE(v->mode, HVX_OUTSIDE_GUEST);
 		/* Host interrupts that came during the exit are served here. */
 		local_irq_enable();
@@ -411,7 +411,7 @@ static long vcpu_run(struct hvx_vcpu *v)
 		}
 	}
 	fpu_swap_kvm_fpstate(&v->fpu, false);
-	v->stats.exits_to_user++;
+	hvx_stat_inc(&v->stats.exits_to_user, 1);
 	return ret;
 }
 
@@ -488,10 +488,23 @@ long hvx_vcpu_ioctl_set_cpuid(struct hvx_vcpu *v, unsigned long arg)
 	return 0;
 }
 
+/*
+ * Without the vCPU lock (dev.c), so that another thread of the owner
+ * reads the counters while the vCPU runs: each is a u64 that only the
+ * vCPU's thread writes (hvx_stat_inc()), read whole, so the copy has
+ * every counter as it was at some moment, not all at one moment.
+ */
 long hvx_vcpu_ioctl_get_stats(struct hvx_vcpu *v, unsigned long arg)
 {
-	return copy_to_user((void __user *)arg, &v->stats, sizeof(v->stats)) ?
-	       -EFAULT : 0;
+	struct hvx_vcpu_stats st;
+	const u64 *src = (const u64 *)&v->stats;
+	u64 *dst = (u64 *)&st;
+	size_t i;
+
+	BUILD_BUG_ON(sizeof(st) % sizeof(u64));
+	for (i = 0; i < sizeof(st) / sizeof(u64); i++)
+		dst[i] = READ_ONCE(src[i]);
+	return copy_to_user((void __user *)arg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
 static long msrs_ioctl(struct hvx_vcpu *v, unsigned long arg, bool set)

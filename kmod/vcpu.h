@@ -154,7 +154,7 @@ struct hvx_vcpu {
 	 */
 	struct rcuwait wait;
 
-	struct hvx_vcpu_stats stats;
+	struct hvx_vcpu_stats stats;	/* hvx_stat_inc() by the vCPU thread */
 };
 
 /*
@@ -198,5 +198,15 @@ long hvx_vcpu_ioctl_set_msrs(struct hvx_vcpu *vcpu, unsigned long arg);
 long hvx_vcpu_ioctl_get_fpu(struct hvx_vcpu *vcpu, unsigned long arg);
 long hvx_vcpu_ioctl_set_fpu(struct hvx_vcpu *vcpu, unsigned long arg);
 long hvx_vcpu_ioctl_inject_event(struct hvx_vcpu *vcpu, unsigned long arg);
+
+/*
+ * Add to a counter of struct hvx_vcpu_stats: only the vCPU's own thread
+ * writes them, and HVX_GET_VCPU_STATS reads them from other threads
+ * without the vCPU lock, a whole u64 at a time.
+ */
+static inline void hvx_stat_inc(u64 *counter, u64 n)
+{
+	WRITE_ONCE(*counter, *counter + n);
+}
 
 #endif /* HVX_VCPU_H */

@@ -69,6 +69,15 @@ vmctl_cli() {
 		[ $rc -eq 2 ] && grep -q 'bad --exit-port' "$out/vmctl.err" || return 1
 	done
 	build/vmctl stop --help | grep -q 'usage: vmctl stop' || return 1
+	# The resource options and the commands on a running VM: bad values
+	# are usage errors, before any VM is looked for.
+	build/vmctl run --raw build/guests/hello16.bin --cpu-max 5 2>"$out/vmctl.err"; rc=$?
+	[ $rc -eq 2 ] && grep -q 'QUOTA/PERIOD' "$out/vmctl.err" || return 1
+	build/vmctl run --raw build/guests/hello16.bin --balloon 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
+	build/vmctl set vm1 2>"$out/vmctl.err"; rc=$?
+	[ $rc -eq 2 ] && grep -q 'say what to change' "$out/vmctl.err" || return 1
+	build/vmctl balloon vm1 lots 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
+	build/vmctl top --interval 0 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
 	build/vmctl info no-such-vm 2>/dev/null; rc=$?; [ $rc -eq 1 ] || return 1
 	# No /dev/hvx on this machine: a clear message and exit code 3.
 	if [ ! -e /dev/hvx ]; then

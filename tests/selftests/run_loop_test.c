@@ -336,6 +336,44 @@ TEST_F_TIMEOUT(run_loop, signal_interrupts_spinning_guest, 180)
 	vcpu_assert_exit(vcpu, HVX_EXIT_HLT);
 }
 
+/*
+ * HVX_GET_VCPU_STATS answers while the vCPU runs, as vmctl's control
+ * thread needs for vmctl info and top: it takes no vCPU lock, so it
+ * neither waits for HVX_RUN to return nor stops the guest, and the
+ * counters move between two reads. (Behind the vCPU lock, the first read
+ * would wait for the spinning guest forever.)
+ */
+TEST_F_TIMEOUT(run_loop, stats_read_while_the_vcpu_runs, 120)
+{
+	struct hvx_vcpu_stats st1, st2;
+	struct hvx_vcpu *vcpu;
+	struct spinner s;
+	double t0, took;
+
+	NEED_HVX();
+	ASSERT_EQ(0, install_sigusr1());
+	vcpu = spin_vm(&self->vm);
+	ASSERT_EQ(0, spinner_start(&s, vcpu, -1));
+	ASSERT_TRUE(spinner_wait_started(&s));
+	sleep_ms(100);
+	t0 = now_s();
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_VCPU_STATS, &st1));
+	sleep_ms(200);
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVX_GET_VCPU_STATS, &st2));
+	took = now_s() - t0;
+	EXPECT_FALSE(__atomic_load_n(&s.finished, __ATOMIC_SEQ_CST))
+		TH_LOG("HVX_RUN returned: reading the counters stopped the guest");
+	EXPECT_LT(st1.exits, st2.exits) TH_LOG("no exit counted in 200 ms of spinning");
+	EXPECT_LT(st1.guest_ns, st2.guest_ns);
+	EXPECT_EQ(1, st2.exits_to_user) TH_LOG("only the OUT went to user space");
+	EXPECT_GT(5.0, took);
+	TH_LOG("%llu exits, %llu us in the guest in %.0f ms, read while it ran",
+	       (unsigned long long)(st2.exits - st1.exits),
+	       (unsigned long long)(st2.guest_ns - st1.guest_ns) / 1000,
+	       took * 1000);
+	ASSERT_LT(0, spinner_stop(&s));
+}
+
 /* out %al, $0x80; sti; hlt; jmp back to the sti: sleeps in the kernel. */
 static const uint8_t sleep_code[] = { 0xe6, READY_PORT, 0xfb, 0xf4, 0xeb, 0xfc };
 #define SLEEP_AFTER_HLT_IP	4

@@ -7,17 +7,19 @@
 # Two guests run side by side: A with 1 vCPU, B with 2. Each gets its
 # console input from a FIFO that the test writes into, as a user types.
 #   A: what it saw (CPUs, memory, command line, clock), typed input,
-#      reboot, vmctl list/info, and in the end vmctl stop (ACPI power
-#      button).
+#      reboot, vmctl list/info, its balloon (memory back to the host,
+#      measured in vmctl's VmRSS, and back to the guest; the guest's
+#      statistics; free page reporting), and in the end vmctl stop (ACPI
+#      power button).
 #   B: 2 CPUs online; then it panics and, booted with reboot=t, triple
 #      faults: its vmctl ends with status 1 while A and the host go on.
 
 . /guest_lib.sh	# ok, not_ok, check, start, wait_for, fact; KERNEL, INITRD, WAIT
 
 [ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || exit 1
-echo "1..12"
+echo "1..17"
 t0=$(cut -d' ' -f1 /proc/uptime)
-start A 3 1 128 "console=ttyS0 hvx.test=A"
+start A 3 1 256 "console=ttyS0 hvx.test=A" --balloon
 start B 4 2 128 "console=ttyS0 reboot=t panic=-1"
 
 if wait_for A '^GUEST: ready'; then
@@ -28,10 +30,10 @@ fi
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "# A: vmctl run to guest shell: $(awk "BEGIN { print $t1 - $t0 }") s of testbed time; guest init at $(sed -n 's/^GUEST: init at \([0-9.]*\).*/\1/p' /tmp/A.out) s of guest uptime"
 check "guest_sees_1_cpu" "cpus=$(fact A cpus)" [ "$(fact A cpus)" = 1 ]
-# 128 MiB less the PC's hole at 0x9fc00-0xfffff: 130680 KiB.
+# 256 MiB less the PC's hole at 0x9fc00-0xfffff: 261752 KiB.
 mem=$(fact A ram_kib)
-check "guest_sees_its_memory" "RAM $mem KiB, want 130680 (128 MiB less the BIOS hole)" \
-	[ "${mem:-0}" = 130680 ]
+check "guest_sees_its_memory" "RAM $mem KiB, want 261752 (256 MiB less the BIOS hole)" \
+	[ "${mem:-0}" = 261752 ]
 check "guest_gets_command_line" "$(grep -m1 'GUEST: cmdline' /tmp/A.out)" \
 	grep -q '^GUEST: cmdline=.*hvx.test=A' /tmp/A.out
 check "guest_clock_is_the_tsc" "clocksource $(fact A clocksource)" \
@@ -72,6 +74,60 @@ listed() {
 	echo "$list" | grep -q '^A ' && echo "$info" | grep -q '^vcpus: 1'
 }
 check "vmctl_list_and_info" "list: $list / info: $info" listed
+
+# The balloon. The guest writes 24 MiB into a tmpfs (vmctl's resident
+# memory grows by as much), deletes it, and is asked for 32 MiB: its
+# driver names pages to give back, vmctl drops them (MADV_DONTNEED) and
+# hvx follows vmctl's page tables, so vmctl's VmRSS falls. Back to 0, the
+# guest can use them again. Its driver also reports free pages in 2 MiB
+# blocks (dropped the same way) and its memory statistics.
+rss_A() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid_A/status"; }
+info_A() { vmctl info A 2>/dev/null | sed -n "s/^$1: //p"; }
+actual_is() {	# actual_is MIB: the balloon holds MIB within 180 s
+	_i=0
+	while [ "$(info_A balloon_actual_mib)" != "$1" ] && [ $_i -lt 180 ]; do
+		sleep 1
+		_i=$((_i + 1))
+	done
+	[ "$(info_A balloon_actual_mib)" = "$1" ]
+}
+ask A 3 'say() { echo "GUEST: $*"; }; say defined' defined 60
+ask A 3 'say avail=$(sed -n "s/^MemAvailable: *//p" /proc/meminfo | tr -d " kB")' 'avail=' 60
+ask A 3 'mkdir -p /t && mount -t tmpfs -o size=40m none /t && dd if=/dev/zero of=/t/fill bs=1M count=24 2>/dev/null; say filled=$?' 'filled=' 300
+rss_full=$(rss_A)
+ask A 3 'rm /t/fill; say freed=$?' 'freed=' 60
+vmctl balloon A 32
+actual_is 32
+rc=$?
+rss_ballooned=$(rss_A)
+echo "# balloon: A's vmctl VmRSS $rss_full KiB with 24 MiB written in the guest, $rss_ballooned KiB with 32 MiB in the balloon (MemAvailable in the guest before: $(fact A avail) KiB)"
+check_eval "balloon_inflate_gives_memory_back" "filled $(fact A filled); actual $(info_A balloon_actual_mib) MiB; VmRSS $rss_full -> $rss_ballooned KiB; inflated $(info_A balloon_inflated_pages) pages; guest MemAvailable $(fact A avail) KiB" \
+	'[ "$(fact A filled)" = 0 ] && [ $rc -eq 0 ] && [ "$(info_A balloon_inflated_pages)" -ge 8192 ] &&
+	 [ $((rss_full - rss_ballooned)) -ge 16384 ]'
+check_eval "balloon_guest_statistics" "$(vmctl info A | grep balloon_ | tr '\n' ' ')" \
+	'[ "$(info_A balloon_total_memory)" -gt 0 ] && [ "$(info_A balloon_free_memory)" -gt 0 ]'
+vmctl balloon A 0
+actual_is 0
+rc=$?
+ask A 3 'dd if=/dev/zero of=/t/fill bs=1M count=24 2>/dev/null; say refilled=$?' 'refilled=' 300
+rss_refilled=$(rss_A)
+ask A 3 'rm /t/fill; umount /t; say cleaned=$?' 'cleaned=' 60
+check_eval "balloon_deflate_gives_it_back_to_the_guest" "actual $(info_A balloon_actual_mib) MiB; refilled $(fact A refilled); VmRSS $rss_ballooned -> $rss_refilled KiB" \
+	'[ $rc -eq 0 ] && [ "$(fact A refilled)" = 0 ] && [ $((rss_refilled - rss_ballooned)) -ge 16384 ]'
+# Linux reports free 2 MiB blocks while more than 64 MiB of them are free
+# (32 blocks a report), from 2 s after the driver starts: why A has 256 MiB.
+i=0
+while [ "$(info_A balloon_reported_pages)" = 0 ] && [ $i -lt 60 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+echo "# balloon: $(info_A balloon_reported_pages) pages reported free by the guest"
+check_eval "balloon_free_page_reporting" "reported $(info_A balloon_reported_pages) pages; driver:$(info_A balloon_driver)" \
+	'[ "$(info_A balloon_reported_pages)" -gt 0 ]'
+vmctl balloon A 300 2>/tmp/balloon.err
+rc=$?
+check_eval "balloon_refuses_more_than_the_vm" "status $rc: $(cat /tmp/balloon.err)" \
+	'[ $rc -eq 1 ] && grep -q "more than the VM" /tmp/balloon.err'
 
 if wait_for B '^GUEST: ready'; then
 	two_cpus() { [ "$(fact B cpus)" = 2 ] && [ "$(fact B online)" = 0-1 ]; }

@@ -4,7 +4,7 @@
 #  - the modules the power button needs (ACPI button, evdev for busybox
 #    acpid), those a virtio-blk disk and a virtio-net NIC on vmctl's PCI
 #    bus need, with an ext4 to put on the disk: virtio_pci, virtio_blk,
-#    virtio_net, ext4 and what they depend
+#    virtio_net, virtio_balloon, ext4 and what they depend
 #    on (modinfo), plus crc32c_generic, ext4's and jbd2's soft dependency
 #    (metadata_csum), all uncompressed (busybox insmod reads no .xz) and
 #    listed in /lib/modules/load-order in the order /init loads them;
@@ -38,7 +38,7 @@ copy_module "$kver" button "$root/lib/modules"
 copy_module "$kver" evdev "$root/lib/modules"
 # The disk's and the NIC's: crc32c first, for ext4 (a soft dependency modinfo does not
 # resolve, and the guest has no modprobe to load it on demand).
-module_load_order "$kver" virtio_pci virtio_blk virtio_net crc32c_generic ext4 >"$root/lib/modules/load-order"
+module_load_order "$kver" virtio_pci virtio_blk virtio_net virtio_balloon crc32c_generic ext4 >"$root/lib/modules/load-order"
 while read -r m; do
 	copy_module "$kver" "$m" "$root/lib/modules"
 done <"$root/lib/modules/load-order"

@@ -10,6 +10,9 @@
 #   res_vm_in_its_cgroup              vmctl is in hvx.slice/spin; vmctl info says so
 #   res_settings_applied              cpu.max, cpu.weight, memory.max as given
 #   res_cpu_max_holds                 its CPU share over 5 s is 12-28%
+#   res_info_counts_exits_while_running  vmctl info's exits grow while the vCPU spins
+#   res_top_shows_the_vm              vmctl top --json: its CPU% as cpu.stat has it
+#                                     (12-28), exits/s, the top reason; the table too
 #   res_set_changes_running_vm        vmctl set --cpu-max: 35-65%, then no limit: > 70%
 #   res_set_refusals                  nothing to set, bad values (status 2),
 #                                     no such VM, a CPU the host lacks (status 1)
@@ -22,7 +25,8 @@
 . /guest_lib.sh	# ok, not_ok, check, check_eval, fail_rest
 
 TESTS="res_cgroup2_mounted res_vm_in_its_cgroup res_settings_applied
-res_cpu_max_holds res_set_changes_running_vm res_set_refusals res_run_refusals
+res_cpu_max_holds res_info_counts_exits_while_running res_top_shows_the_vm
+res_set_changes_running_vm res_set_refusals res_run_refusals
 res_io_weight res_cgroup_removed res_killed_vm_cgroup_taken_over
 res_vm_without_options_has_one"
 CG=/sys/fs/cgroup
@@ -30,6 +34,7 @@ SLICE=$CG/hvx.slice
 SPIN=/tmp/spin.bin
 printf '\353\376' >$SPIN	# jmp $: a vCPU that never stops
 
+[ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || fail_rest "insmod hvx failed"
 grep -q "^[^ ]* $CG cgroup2 " /proc/mounts || { mkdir -p $CG && mount -t cgroup2 none $CG; }
 check res_cgroup2_mounted "$(grep cgroup /proc/mounts)" grep -q "^[^ ]* $CG cgroup2 " /proc/mounts
 
@@ -74,6 +79,26 @@ check_eval res_settings_applied "cpu.max $(cat $SLICE/spin/cpu.max), cpu.weight 
 s20=$(share $SLICE/spin 5)
 echo "# --cpu-max 20000/100000: the spinning VM got $s20 per mille of the CPU over 5 s"
 check_eval res_cpu_max_holds "$s20 per mille" '[ "$s20" -ge 120 ] && [ "$s20" -le 280 ]'
+
+# The module's counters, read while the vCPU runs (no lock to wait for).
+e0=$(vmctl info spin | sed -n 's/^exits: //p')
+sleep 1
+e1=$(vmctl info spin | sed -n 's/^exits: //p')
+check_eval res_info_counts_exits_while_running "exits $e0 -> $e1; $(vmctl info spin | grep exits_by_reason)" \
+	'[ -n "$e0" ] && [ "$e1" -gt "$e0" ] && vmctl info spin | grep -q "^exits_by_reason:.* preemption_timer="'
+
+vmctl top --json --interval 2 >/tmp/top.json 2>&1
+vmctl top --once --interval 1 >/tmp/top.txt 2>&1
+row=$(grep '"name": "spin"' /tmp/top.json)
+cpu=$(echo "$row" | sed -n 's/.*"cpu_percent": \([0-9]*\).*/\1/p')
+eps=$(echo "$row" | sed -n 's/.*"exits_per_s": \([0-9]*\).*/\1/p')
+rss=$(echo "$row" | sed -n 's/.*"rss_kib": \([0-9]*\).*/\1/p')
+echo "# vmctl top: $(head -n 2 /tmp/top.txt | tail -n 1); $(grep VmRSS /proc/$pid/status)"
+check_eval res_top_shows_the_vm "json: $row; table: $(cat /tmp/top.txt)" \
+	'[ -n "$cpu" ] && [ "$cpu" -ge 12 ] && [ "$cpu" -le 28 ] && [ "$eps" -gt 0 ] && [ "${rss:-0}" -gt 0 ] &&
+	 echo "$row" | grep -q "\"vcpus\": 1," && echo "$row" | grep -q "\"top_exits_per_s\": {.*\"preemption_timer\"" &&
+	 head -n 1 /tmp/top.txt | grep -q "^NAME  *VCPUS  *CPU%" && grep -q "^spin  *1 " /tmp/top.txt'
+
 vmctl set spin --cpu-max 50000/100000
 s50=$(share $SLICE/spin 5)
 vmctl set spin --cpu-max max/100000

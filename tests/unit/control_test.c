@@ -143,6 +143,13 @@ enum fake_mode {
 
 static struct fake {
 	atomic_int info, power, force;
+	/*
+	 * With counters: each info also gives a pid (ours), 2 vCPUs and
+	 * counters that grow by a fixed step a call, for vmctl top.
+	 */
+	bool counters;
+	atomic_int balloon_calls;
+	unsigned long long balloon_mib;
 	enum fake_mode power_mode, force_mode;
 	pthread_t stopper;
 	atomic_bool stopper_started;
@@ -168,8 +175,27 @@ static void fake_maybe_stop(enum fake_mode mode)
 static void fake_info(void *opaque, FILE *out)
 {
 	atomic_fetch_add(&fake.info, 1);
-	fprintf(out, "state: running\nvcpus: 1\nmemory_mib: 256\n"
-		     "cmdline: console=ttyS0 quiet\n");
+	unsigned long long k;
+
+	if (!fake.counters) {
+		fprintf(out, "state: running\nvcpus: 1\nmemory_mib: 256\n"
+			     "cmdline: console=ttyS0 quiet\n");
+		return;
+	}
+	k = atomic_load(&fake.info);
+	fprintf(out, "state: running\npid: %d\nvcpus: 2\nmemory_mib: 256\n"
+		     "cgroup: none\nnic0_rx_bytes: %llu\nnic0_tx_bytes: 0\n"
+		     "exits: %llu\nexits_by_reason: io=%llu hlt=%llu cpuid=7\n",
+		(int)getpid(), k * 1000000, k * 3000, k * 2000, k * 1000);
+}
+
+static const char *fake_balloon(void *opaque, unsigned long long mib)
+{
+	atomic_fetch_add(&fake.balloon_calls, 1);
+	if (mib > 256)
+		return "more than the VM's memory";
+	fake.balloon_mib = mib;
+	return NULL;
 }
 
 static void fake_power_button(void *opaque)
@@ -188,6 +214,7 @@ static const struct vmctl_control_ops fake_ops = {
 	.info = fake_info,
 	.power_button = fake_power_button,
 	.force_stop = fake_force_stop,
+	.balloon = fake_balloon,
 };
 
 static void fake_reset(enum fake_mode power, enum fake_mode force)
@@ -557,6 +584,89 @@ static void test_list_info(void)
 	case_end(&tc, "list: live VMs sorted with state and memory, stale ones dropped; info prints the lines");
 }
 
+/*
+ * vmctl top over a VM whose counters grow by a known step between its two
+ * samples (one info call each): exits/s and bytes/s are the step over the
+ * interval, the reasons ordered by how much they grew (cpuid did not),
+ * memory the process's (ours).
+ */
+static void test_top(void)
+{
+	char out[4096], rate[32];
+	char *json_argv[] = { "top", "--json", "--interval", "0.5", NULL };
+	char *once_argv[] = { "top", "--once", "-i", "0.2", NULL };
+	char *bad_argv[] = { "top", "--interval", "0", NULL };
+	struct tcase tc;
+	const char *p;
+	double eps;
+	int ret;
+
+	case_begin(&tc);
+	fake_reset(FAKE_IGNORE, FAKE_IGNORE);
+	fake.counters = true;
+	check(&tc, start_quiet("vmA", out, sizeof(out)) == 0, "start: %s", out);
+	ret = run_cmd(&vmctl_cmd_top, out, sizeof(out), 4, json_argv);
+	check(&tc, ret == VMCTL_OK, "top --json: exit %d", ret);
+	p = strstr(out, "\"exits_per_s\": ");
+	eps = p ? atof(p + 15) : 0;
+	/* One step of 3000 exits over 0.5 s and a little more. */
+	check(&tc, eps > 4000 && eps <= 6000, "exits/s %.0f:\n%s", eps, out);
+	check(&tc, strstr(out, "\"name\": \"vmA\", \"answered\": true") &&
+	      strstr(out, "\"vcpus\": 2,") &&
+	      strstr(out, "\"top_exits_per_s\": {\"io\": ") &&
+	      strstr(out, ", \"hlt\": ") && !strstr(out, "cpuid"),
+	      "top --json printed:\n%s", out);
+	p = strstr(out, "\"rss_kib\": ");
+	check(&tc, p && atoll(p + 11) > 0, "no resident memory:\n%s", out);
+	p = strstr(out, "\"net_rx_bytes_per_s\": ");
+	snprintf(rate, sizeof(rate), "%.0f", p ? atof(p + 22) : 0);
+	check(&tc, p && atof(p + 22) > 1.6e6 && atof(p + 22) <= 2e6,
+	      "rx bytes/s %s", rate);
+	ret = run_cmd(&vmctl_cmd_top, out, sizeof(out), 4, once_argv);
+	check(&tc, ret == VMCTL_OK && strstr(out, "NAME") == out &&
+	      strstr(out, "\nvmA ") && strstr(out, "io="), "top --once: exit %d:\n%s",
+	      ret, out);
+	ret = run_cmd(&vmctl_cmd_top, out, sizeof(out), 3, bad_argv);
+	check(&tc, ret == VMCTL_USAGE && strstr(out, "bad interval"),
+	      "--interval 0: exit %d: %s", ret, out);
+	vmctl_control_stop();
+	fake.counters = false;
+	case_end(&tc, "top: exits/s, bytes/s and the top reasons from two samples; JSON and table; bad interval refused");
+}
+
+/* vmctl balloon NAME MIB: the request on the socket, and its refusals. */
+static void test_balloon_cmd(void)
+{
+	char out[1024];
+	char *ok_argv[] = { "balloon", "b", "64", NULL };
+	char *big_argv[] = { "balloon", "b", "300", NULL };
+	char *bad_argv[] = { "balloon", "b", "6x", NULL };
+	char *none_argv[] = { "balloon", "nosuch", "1", NULL };
+	struct tcase tc;
+	int ret;
+
+	case_begin(&tc);
+	fake_reset(FAKE_IGNORE, FAKE_IGNORE);
+	atomic_store(&fake.balloon_calls, 0);
+	check(&tc, start_quiet("b", out, sizeof(out)) == 0, "start: %s", out);
+	ret = run_cmd(&vmctl_cmd_balloon, out, sizeof(out), 3, ok_argv);
+	check(&tc, ret == VMCTL_OK && fake.balloon_mib == 64, "64: exit %d, target %llu: %s",
+	      ret, fake.balloon_mib, out);
+	ret = run_cmd(&vmctl_cmd_balloon, out, sizeof(out), 3, big_argv);
+	check(&tc, ret == VMCTL_ERR && strstr(out, "more than the VM's memory"),
+	      "300: exit %d: %s", ret, out);
+	ret = run_cmd(&vmctl_cmd_balloon, out, sizeof(out), 3, bad_argv);
+	check(&tc, ret == VMCTL_USAGE && strstr(out, "bad size"), "6x: exit %d: %s",
+	      ret, out);
+	ret = run_cmd(&vmctl_cmd_balloon, out, sizeof(out), 3, none_argv);
+	check(&tc, ret == VMCTL_ERR && strstr(out, "nosuch"), "nosuch: exit %d: %s",
+	      ret, out);
+	check(&tc, atomic_load(&fake.balloon_calls) == 2, "%d balloon calls, want 2",
+	      atomic_load(&fake.balloon_calls));
+	vmctl_control_stop();
+	case_end(&tc, "balloon: the target reaches the VM; too much, a bad size, no such VM refused");
+}
+
 static void test_stop(const char *what, enum fake_mode power,
 		      enum fake_mode force, bool force_flag,
 		      enum vmctl_stop_result want, int want_power,
@@ -627,6 +737,8 @@ int main(void)
 	test_stop("nothing stops it: still there", FAKE_IGNORE, FAKE_IGNORE,
 		  false, VMCTL_STOP_STILL_THERE, 1, 1);
 	test_stop_cmd();
+	test_top();
+	test_balloon_cmd();
 
 	unlink(capture_file);
 	if (rmdir(tmpdir))

@@ -11,7 +11,8 @@
 # MSI-X messages, the relay thread) that vhost devices use. The tests that
 # play the guest driver share virtio_driver.c (BAR and config accesses,
 # feature negotiation, queues, kicks, used entries).
-VMCTL_TESTS += virtio_queue_test virtio_blk_test virtio_net_test block_test virtio_callfd_test
+VMCTL_TESTS += virtio_queue_test virtio_blk_test virtio_net_test block_test virtio_callfd_test \
+	       virtio_balloon_test
 
 VIRTIO_FAKE   := virtio_fake_vm.c $(VMCTL)/core/bus.c
 # The driver's side of a virtio-PCI function, for the tests that play the guest.
@@ -23,7 +24,7 @@ VQ_TEST_SRCS  := virtio_queue_test.c tap.c $(VIRTIO_FAKE) \
 		 $(VMCTL)/virtio/virtqueue.c
 BLK_TEST_SRCS := virtio_blk_test.c tap.c $(VIRTIO_FAKE) $(VIRTIO_DRV) \
 		 $(VMCTL)/virtio/virtqueue.c $(VMCTL)/virtio/virtio.c \
-		 $(VMCTL)/virtio/pci.c $(VMCTL)/virtio/blk.c \
+		 $(VMCTL)/virtio/pci.c $(VMCTL)/virtio/blk.c $(VMCTL)/virtio/worker.c \
 		 $(VMCTL)/block/raw.c $(VMCTL)/block/opts.c $(VMCTL)/core/optparse.c \
 		 $(VMCTL)/pci/pci.c $(VMCTL)/pci/msix.c $(VMCTL)/pci/msi.c $(VMCTL)/acpi/aml.c
 NET_TEST_SRCS := virtio_net_test.c tap.c $(VIRTIO_FAKE) $(VIRTIO_DRV) \
@@ -35,6 +36,10 @@ CALLFD_TEST_SRCS := virtio_callfd_test.c tap.c $(VIRTIO_FAKE) $(VIRTIO_DRV) \
 		 $(VMCTL)/virtio/virtqueue.c $(VMCTL)/virtio/virtio.c \
 		 $(VMCTL)/virtio/pci.c $(VMCTL)/pci/pci.c $(VMCTL)/pci/msix.c \
 		 $(VMCTL)/pci/msi.c $(VMCTL)/acpi/aml.c
+BALLOON_TEST_SRCS := virtio_balloon_test.c tap.c $(VIRTIO_FAKE) $(VIRTIO_DRV) \
+		 $(VMCTL)/virtio/virtqueue.c $(VMCTL)/virtio/virtio.c \
+		 $(VMCTL)/virtio/pci.c $(VMCTL)/virtio/balloon.c $(VMCTL)/virtio/worker.c $(VMCTL)/pci/pci.c \
+		 $(VMCTL)/pci/msix.c $(VMCTL)/pci/msi.c $(VMCTL)/acpi/aml.c
 BLOCK_TEST_SRCS := block_test.c tap.c $(VMCTL)/block/raw.c $(VMCTL)/block/opts.c $(VMCTL)/core/optparse.c
 
 $(O)/virtio_queue_test: $(VQ_TEST_SRCS) $(VIRTIO_HDRS)
@@ -52,6 +57,10 @@ $(O)/virtio_net_test: $(NET_TEST_SRCS) $(VIRTIO_HDRS)
 $(O)/virtio_callfd_test: $(CALLFD_TEST_SRCS) $(VIRTIO_HDRS)
 	@mkdir -p $(O)
 	$(CC) $(LOADER_CFLAGS) -pthread -o $@ $(CALLFD_TEST_SRCS)
+
+$(O)/virtio_balloon_test: $(BALLOON_TEST_SRCS) $(VIRTIO_HDRS)
+	@mkdir -p $(O)
+	$(CC) $(LOADER_CFLAGS) -pthread -o $@ $(BALLOON_TEST_SRCS)
 
 $(O)/block_test: $(BLOCK_TEST_SRCS) $(VIRTIO_HDRS)
 	@mkdir -p $(O)

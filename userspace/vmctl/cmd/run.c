@@ -36,6 +36,7 @@
 #include "hw/serial.h"
 #include "net/nic.h"
 #include "net/opts.h"
+#include "virtio/balloon.h"
 #include "vmctl.h"
 
 #define DEFAULT_APPEND		"console=ttyS0"
@@ -57,7 +58,7 @@ struct run_opts {
 	struct vmctl_cgroup_opts res;	/* its cgroup's settings */
 	unsigned int cpus, timeout;
 	uint16_t exit_port;	/* 0: none */
-	bool stats, console, multiboot;
+	bool stats, console, multiboot, balloon;
 };
 
 /* What the control socket and the devices' callbacks act on. */
@@ -73,6 +74,7 @@ struct run_ctx {
 	/* Likewise the NICs' taps and filters; devs[] is this boot's. */
 	struct vmctl_nic nics[VMCTL_MAX_NICS];
 	struct virtio_net *devs[VMCTL_MAX_NICS];
+	struct virtio_balloon *balloon;	/* this boot's, with --balloon */
 	unsigned int boots;
 	struct timespec start;
 	struct vmctl_cgroup cg;		/* path "" when it has none */
@@ -106,6 +108,10 @@ static void run_usage(void)
 	       "                        merge the first two as any memory: none is pinned\n"
 	       "      --mergeable       let KSM merge identical guest pages (anon only;\n"
 	       "                        /sys/kernel/mm/ksm/run must be 1)\n"
+	       "      --balloon         a virtio-balloon (kernels only): vmctl balloon NAME\n"
+	       "                        MIB takes that much memory back from the guest;\n"
+	       "                        the guest also reports its free pages and memory\n"
+	       "                        statistics (vmctl info)\n"
 	       "The VM runs in a cgroup of its own, hvx.slice/NAME (where cgroup2 is\n"
 	       "mounted), whose share of the host these set (vmctl set changes them):\n"
 	       RESOURCE_OPTIONS_HELP
@@ -259,16 +265,37 @@ static void ctl_info(void *opaque, FILE *out)
 	pthread_mutex_lock(&ctx->lock);
 	for (i = 0; i < o->nnics; i++)
 		vmctl_nic_info(&ctx->nics[i], ctx->devs[i], out);
+	if (ctx->balloon)
+		virtio_balloon_info(ctx->balloon, out);
+	if (ctx->vm)
+		vmctl_vm_info_stats(ctx->vm, out);
 	pthread_mutex_unlock(&ctx->lock);
 	fprintf(out, "boots: %u\n", ctx->boots);
 	fprintf(out, "uptime_s: %lld\n",
 		(long long)(now.tv_sec - ctx->start.tv_sec));
 }
 
+static const char *ctl_balloon(void *opaque, unsigned long long mib)
+{
+	struct run_ctx *ctx = opaque;
+	const char *why = NULL;
+
+	if (!ctx->o->balloon)
+		return "this VM has no balloon (vmctl run --balloon)";
+	pthread_mutex_lock(&ctx->lock);
+	if (!ctx->balloon)
+		why = "the VM is between boots; try again";
+	else if (virtio_balloon_set_target(ctx->balloon, mib))
+		why = "more than the VM's memory";
+	pthread_mutex_unlock(&ctx->lock);
+	return why;
+}
+
 static const struct vmctl_control_ops control_ops = {
 	.info = ctl_info,
 	.power_button = ctl_power_button,
 	.force_stop = ctl_force_stop,
+	.balloon = ctl_balloon,
 };
 
 /* ---- One boot ----------------------------------------------------------- */
@@ -298,7 +325,7 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 		.mem_bytes = o->mem_mib << 20, .mem = o->mem, .cpus = o->cpus,
 		.pc = !o->raw,
 		.serial = { ctx->com1 }, .nserial = 1, .ndisks = o->ndisks,
-		.nnics = o->nnics,
+		.nnics = o->nnics, .balloon = o->balloon,
 		.on_poweroff = on_poweroff, .on_reset = on_reset,
 		.exit_port = o->exit_port, .on_exit = on_exit_port,
 		.opaque = ctx,
@@ -333,6 +360,7 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 	ctx->pm = o->raw ? NULL : &m.pm;
 	for (i = 0; i < m.nnics; i++)
 		ctx->devs[i] = m.nic[i];
+	ctx->balloon = m.balloon;
 	ctx->boots++;
 	pthread_mutex_unlock(&ctx->lock);
 
@@ -342,6 +370,7 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 	ctx->vm = NULL;
 	ctx->pm = NULL;
 	memset(ctx->devs, 0, sizeof(ctx->devs));
+	ctx->balloon = NULL;
 	pthread_mutex_unlock(&ctx->lock);
 	if (o->stats)
 		vmctl_vm_print_stats(&m.vm, stderr);
@@ -491,8 +520,8 @@ static int check_opts(struct run_opts *o, bool addr_set)
 		return -1;
 	}
 	if (o->raw && (o->initrd || o->append || o->nmodules || o->ndisks ||
-		       o->nnics)) {
-		fprintf(stderr, "vmctl run: --initrd, --module, --append, --disk and --nic go with --kernel\n");
+		       o->nnics || o->balloon)) {
+		fprintf(stderr, "vmctl run: --initrd, --module, --append, --disk, --nic and --balloon go with --kernel\n");
 		return -1;
 	}
 	if (o->kernel && addr_set) {
@@ -605,6 +634,9 @@ static int run_run(int argc, char **argv)
 			break;
 		case RUN_OPT_MERGEABLE:
 			o.mem.mergeable = true;
+			break;
+		case RUN_OPT_BALLOON:
+			o.balloon = true;
 			break;
 		case 'd':
 			if (o.ndisks == VMCTL_MAX_DISKS) {

@@ -14,7 +14,7 @@
 #include "cmd/resource_options.h"
 
 enum { RUN_OPT_NO_CONSOLE = 256, RUN_OPT_EXIT_PORT, RUN_OPT_MEMORY_BACKEND,
-       RUN_OPT_MERGEABLE };
+       RUN_OPT_MERGEABLE, RUN_OPT_BALLOON };
 
 #define RUN_SHORT_OPTIONS "r:a:k:i:M:A:c:m:d:N:n:t:sh"
 
@@ -29,6 +29,7 @@ static const struct option run_long_options[] = {
 	{ "memory", required_argument, NULL, 'm' },
 	{ "memory-backend", required_argument, NULL, RUN_OPT_MEMORY_BACKEND },
 	{ "mergeable", no_argument, NULL, RUN_OPT_MERGEABLE },
+	{ "balloon", no_argument, NULL, RUN_OPT_BALLOON },
 	RESOURCE_LONG_OPTIONS,
 	{ "disk", required_argument, NULL, 'd' },
 	{ "nic", required_argument, NULL, 'N' },

@@ -171,6 +171,28 @@ static void reply_info(int fd)
 	free(buf);
 }
 
+/* "balloon MIB": a decimal number of MiB, nothing else. */
+static void reply_balloon(int fd, const char *arg)
+{
+	char msg[160], *end;
+	unsigned long long mib;
+	const char *why;
+
+	errno = 0;
+	mib = strtoull(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end || errno) {
+		send_str(fd, "error: balloon takes a size in MiB\n");
+		return;
+	}
+	why = ctl.ops->balloon(ctl.opaque, mib);
+	if (why) {
+		snprintf(msg, sizeof(msg), "error: %s\n", why);
+		send_str(fd, msg);
+		return;
+	}
+	send_str(fd, "ok\n");
+}
+
 static void serve_client(int fd)
 {
 	char req[REQUEST_MAX], msg[REQUEST_MAX + 80];
@@ -197,8 +219,10 @@ static void serve_client(int fd)
 	} else if (!strcmp(req, "quit") && ctl.ops->force_stop) {
 		ctl.ops->force_stop(ctl.opaque);
 		send_str(fd, "ok\n");
+	} else if (!strncmp(req, "balloon ", 8) && ctl.ops->balloon) {
+		reply_balloon(fd, req + 8);
 	} else if (!strcmp(req, "info") || !strcmp(req, "powerdown") ||
-		   !strcmp(req, "quit")) {
+		   !strcmp(req, "quit") || !strncmp(req, "balloon ", 8)) {
 		snprintf(msg, sizeof(msg), "error: this VM does not support %s\n",
 			 req);
 		send_str(fd, msg);
@@ -208,7 +232,7 @@ static void serve_client(int fd)
 			if (req[i] < 0x20 || req[i] > 0x7e)
 				req[i] = '?';
 		snprintf(msg, sizeof(msg),
-			 "error: unknown request '%s' (info, powerdown or quit)\n",
+			 "error: unknown request '%s' (info, powerdown, quit or balloon MIB)\n",
 			 req);
 		send_str(fd, msg);
 	}

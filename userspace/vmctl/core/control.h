@@ -5,7 +5,7 @@
  * `vmctl list`, `vmctl info` and `vmctl stop` can reach it.
  *
  * Protocol, one request per connection over a unix stream socket: the
- * client sends one line, "info", "powerdown" or "quit"; the server answers
+ * client sends one line, "info", "powerdown", "quit" or "balloon MIB"; the server answers
  * with zero or more "key: value" lines, then "ok" or "error: WHY", and
  * closes. Only the socket owner's uid and root may talk to it.
  */
@@ -30,6 +30,8 @@ struct vmctl_control_ops {
 	void (*info)(void *opaque, FILE *out);
 	void (*power_button)(void *opaque);	/* graceful: ACPI power button */
 	void (*force_stop)(void *opaque);	/* hard stop now */
+	/* Set the balloon's target to @mib: NULL, or why not. */
+	const char *(*balloon)(void *opaque, unsigned long long mib);
 };
 
 /* --- server (control.c) --------------------------------------------------- */

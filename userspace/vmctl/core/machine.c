@@ -19,6 +19,7 @@
 #include "core/machine.h"
 #include "hw/legacy.h"
 #include "hw/serial.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
 
@@ -67,6 +68,11 @@ int vmctl_machine_create(struct vmctl_machine *m,
 			goto fail;
 		m->nnics++;
 	}
+	if (cfg->balloon) {
+		m->balloon = virtio_balloon_create(&m->vm, &m->pci);
+		if (!m->balloon)
+			goto fail;
+	}
 	return 0;
 fail:
 	vmctl_machine_destroy(m);
@@ -98,6 +104,8 @@ int vmctl_machine_acpi(struct vmctl_machine *m, uint64_t *rsdp_gpa)
 
 void vmctl_machine_destroy(struct vmctl_machine *m)
 {
+	virtio_balloon_destroy(m->balloon);
+	m->balloon = NULL;
 	while (m->nnics)
 		virtio_net_destroy(m->nic[--m->nnics]);
 	while (m->ndisks)

@@ -23,6 +23,7 @@
 #include "pci/pci.h"
 
 struct vmctl_serial;
+struct virtio_balloon;
 struct virtio_blk;
 struct virtio_net;
 struct virtio_net_opts;
@@ -51,6 +52,7 @@ struct vmctl_machine_config {
 	/* NICs, virtio-net on PCI after the disks: their taps (net/nic.h). */
 	const struct virtio_net_opts *nic[VMCTL_MAX_NICS];
 	unsigned int nnics;
+	bool balloon;			/* a virtio-balloon after the NICs */
 	/* The guest powered off or asked for a reset (hw/pm.h). */
 	void (*on_poweroff)(void *opaque);
 	void (*on_reset)(void *opaque);
@@ -68,6 +70,7 @@ struct vmctl_machine {
 	struct pci_host pci;
 	struct virtio_blk *disk[VMCTL_MAX_DISKS];
 	struct virtio_net *nic[VMCTL_MAX_NICS];
+	struct virtio_balloon *balloon;	/* NULL without one */
 	/* How far creation got: destroy undoes exactly that. */
 	unsigned int nserial, ndisks, nnics;
 	bool vm_on, pm_on, pci_on;

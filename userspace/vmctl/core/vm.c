@@ -96,6 +96,7 @@ int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
 	if (!vm->mem)
 		goto fail;
 	vm->mem_size = mem_bytes;
+	vm->mem_backend = mem ? mem->backend : VMCTL_MEM_ANON;
 	region.size = mem_bytes;
 	region.userspace_addr = (uintptr_t)vm->mem;
 	if (ioctl(vm->fd, HVX_SET_MEMORY_REGION, &region)) {
@@ -395,6 +396,48 @@ static const char *const vmx_exit_names[HVX_STAT_EXIT_REASONS] = {
 	[30] = "I/O instruction", [31] = "RDMSR", [32] = "WRMSR",
 	[48] = "EPT violation", [52] = "preemption timer", [55] = "XSETBV",
 };
+
+/* Keys for exits_by_reason (vmctl info, vmctl top): short, one word. */
+static const char *const vmx_exit_keys[HVX_STAT_EXIT_REASONS] = {
+	[0] = "exception", [1] = "external_interrupt", [2] = "triple_fault",
+	[7] = "interrupt_window", [8] = "nmi_window", [10] = "cpuid",
+	[12] = "hlt", [18] = "vmcall", [28] = "cr", [29] = "dr", [30] = "io",
+	[31] = "rdmsr", [32] = "wrmsr", [43] = "tpr_threshold",
+	[44] = "apic_access", [48] = "ept_violation", [49] = "ept_misconfig",
+	[52] = "preemption_timer", [54] = "wbinvd", [55] = "xsetbv",
+};
+
+void vmctl_vm_info_stats(struct vmctl_vm *vm, FILE *out)
+{
+	struct hvx_vcpu_stats st, sum = { 0 };
+	unsigned int v;
+	int i;
+
+	/* The module answers while the vCPUs run (it takes no vCPU lock). */
+	for (v = 0; v < vm->nr_vcpus; v++) {
+		if (ioctl(vm->vcpus[v].fd, HVX_GET_VCPU_STATS, &st))
+			continue;
+		sum.exits += st.exits;
+		sum.guest_ns += st.guest_ns;
+		sum.halt_ns += st.halt_ns;
+		for (i = 0; i < HVX_STAT_EXIT_REASONS; i++)
+			sum.exit_reason[i] += st.exit_reason[i];
+	}
+	fprintf(out, "exits: %llu\n", (unsigned long long)sum.exits);
+	fprintf(out, "exits_by_reason:");
+	for (i = 0; i < HVX_STAT_EXIT_REASONS; i++) {
+		if (!sum.exit_reason[i])
+			continue;
+		if (vmx_exit_keys[i])
+			fprintf(out, " %s=", vmx_exit_keys[i]);
+		else
+			fprintf(out, " reason%d=", i);
+		fprintf(out, "%llu", (unsigned long long)sum.exit_reason[i]);
+	}
+	fprintf(out, "\n");
+	fprintf(out, "guest_ns: %llu\n", (unsigned long long)sum.guest_ns);
+	fprintf(out, "halt_ns: %llu\n", (unsigned long long)sum.halt_ns);
+}
 
 void vmctl_vm_print_stats(struct vmctl_vm *vm, FILE *out)
 {

@@ -55,6 +55,7 @@ struct vmctl_vm {
 	bool tsc_adjust;	/* the module emulates IA32_TSC_ADJUST */
 	uint8_t *mem;
 	uint64_t mem_size;
+	enum vmctl_mem_backend mem_backend;	/* how pages go back (balloon) */
 	struct vmctl_bus pio, mmio;
 	bool msi;		/* HVX_SIGNAL_MSI */
 	_Atomic bool msi_told;	/* a failed MSI was reported */
@@ -113,6 +114,11 @@ enum vmctl_stop vmctl_vm_run(struct vmctl_vm *vm, unsigned int timeout_s);
 /* Ask the VM to stop for @why; from any thread, not from signal handlers. */
 void vmctl_vm_stop(struct vmctl_vm *vm, enum vmctl_stop why);
 void vmctl_vm_print_stats(struct vmctl_vm *vm, FILE *out);
+/*
+ * The vCPUs' counters summed, as vmctl info lines: exits, exits_by_reason
+ * (KEY=COUNT words), guest_ns, halt_ns. From any thread, while they run.
+ */
+void vmctl_vm_info_stats(struct vmctl_vm *vm, FILE *out);
 
 /* loader_raw.c: a flat binary, entered in real mode at @addr. */
 int vmctl_load_raw(struct vmctl_vm *vm, const char *path, uint64_t addr);

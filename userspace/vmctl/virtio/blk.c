@@ -32,6 +32,7 @@
 #include "virtio/blk.h"
 #include "virtio/pci.h"
 #include "virtio/virtio.h"
+#include "virtio/worker.h"
 
 #define BLK_QUEUE_SIZE		256
 /* The header and the status take one descriptor each. */
@@ -110,10 +111,7 @@ struct virtio_blk {
 	uint64_t features;
 	/* Between start and stop: */
 	struct virtio_dev *vdev;
-	pthread_t thread;
-	bool running;
-	int stop_fd;
-	_Atomic bool stopping;
+	struct virtio_worker io;	/* the I/O thread */
 	bool io_error_told;
 	/* The I/O thread's scratch: a chain, and its data part. */
 	struct iovec iov[BLK_QUEUE_SIZE];
@@ -361,7 +359,7 @@ static void serve(struct virtio_blk *b)
 		return;
 	do {
 		virtq_disable_notify(q);
-		while (!atomic_load(&b->stopping) && !virtio_dev_is_broken(vdev) &&
+		while (!virtio_worker_stopping(&b->io) && !virtio_dev_is_broken(vdev) &&
 		       (r = virtq_pop(q, &c)) > 0) {
 			int64_t written = handle(b, &c);
 
@@ -370,7 +368,7 @@ static void serve(struct virtio_blk *b)
 			virtq_push(q, c.head, written);
 			virtio_queue_notify(vdev, 0);
 		}
-		if (atomic_load(&b->stopping) || virtio_dev_is_broken(vdev))
+		if (virtio_worker_stopping(&b->io) || virtio_dev_is_broken(vdev))
 			return;
 		if (r < 0) {
 			virtio_dev_broken(vdev, q->why);
@@ -384,13 +382,13 @@ static void *io_thread(void *arg)
 	struct virtio_blk *b = arg;
 	struct pollfd pfd[2] = {
 		{ .fd = b->vdev->q[0].kick_fd, .events = POLLIN },
-		{ .fd = b->stop_fd, .events = POLLIN },
+		{ .fd = b->io.stop_fd, .events = POLLIN },
 	};
 	eventfd_t v;
 
 	/* Kicks that came before DRIVER_OK are in the ring already. */
 	serve(b);
-	while (!atomic_load(&b->stopping)) {
+	while (!virtio_worker_stopping(&b->io)) {
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -434,35 +432,14 @@ static void blk_config_write(void *dev, uint32_t off, const void *data,
 static int blk_start(void *dev, struct virtio_dev *vdev)
 {
 	struct virtio_blk *b = dev;
-	eventfd_t v;
-	int err;
 
 	b->vdev = vdev;
-	eventfd_read(b->stop_fd, &v);	/* a stop from a previous run */
-	atomic_store(&b->stopping, false);
-	err = pthread_create(&b->thread, NULL, io_thread, b);
-	if (err) {
-		fprintf(stderr, "vmctl: %s: I/O thread: %s\n", b->opts.path,
-			strerror(err));
-		return -1;
-	}
-	b->running = true;
-	return 0;
+	return virtio_worker_start(&b->io, io_thread, b);
 }
 
 static void blk_stop(void *dev)
 {
-	struct virtio_blk *b = dev;
-
-	if (!b->running)
-		return;
-	atomic_store(&b->stopping, true);
-	if (eventfd_write(b->stop_fd, 1))
-		fprintf(stderr, "vmctl: %s: stop: %s\n", b->opts.path,
-			strerror(errno));
-	/* The request in flight completes; then nothing touches the guest. */
-	pthread_join(b->thread, NULL);
-	b->running = false;
+	virtio_worker_stop(&((struct virtio_blk *)dev)->io);
 }
 
 static const struct virtio_dev_ops virtio_blk_ops = {
@@ -491,12 +468,8 @@ struct virtio_blk *virtio_blk_create(struct vmctl_vm *vm,
 	}
 	b->opts = *o;
 	b->img = img;
-	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (b->stop_fd < 0) {
-		fprintf(stderr, "vmctl: %s: eventfd: %s\n", o->path,
-			strerror(errno));
+	if (virtio_worker_init(&b->io, b->opts.path))
 		goto err_free;
-	}
 
 	b->features = VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
 		      VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE);
@@ -522,11 +495,11 @@ struct virtio_blk *virtio_blk_create(struct vmctl_vm *vm,
 	b->pci = virtio_pci_create(vm, host, &virtio_blk_ops, b,
 				   VIRTIO_BLK_PCI_CLASS);
 	if (!b->pci)
-		goto err_stop_fd;
+		goto err_worker;
 	return b;
 
-err_stop_fd:
-	close(b->stop_fd);
+err_worker:
+	virtio_worker_destroy(&b->io);
 err_free:
 	free(b);
 	return NULL;
@@ -537,6 +510,6 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	if (!b)
 		return;
 	virtio_pci_destroy(b->pci);	/* stops the I/O thread */
-	close(b->stop_fd);
+	virtio_worker_destroy(&b->io);
 	free(b);
 }
