@@ -245,7 +245,7 @@ report() {
 # as a guest of vmctl, two guests at once (1 and 2 vCPUs), then with disks.
 lane_smp() {
 	boot vmx-2cpu 2 corei7_haswell_4770 2400 \
-		"load_test api_test run_loop_test isolation_test stress_test fuzz_test poweroff_with_vms"
+		"load_test api_test run_loop_test isolation_test stress_test fuzz_test irqchip_test poweroff_with_vms"
 	boot novmx 1 p4_prescott_celeron_336 600 "novmx_test"
 	# Debian's PREEMPT_RT kernel, with hvx.ko built against its headers
 	# (about 1.5 min). spinlock_t sleeps there: a sleeping lock taken in
@@ -293,7 +293,7 @@ lane_smp() {
 lane_guests() {
 	# The disk suite keeps its images on an ext4 in a RAM disk (brd) and
 	# checks them with Debian's e2fsck and debugfs.
-	boot linux-guests 2 corei7_haswell_4770 2400 "irqchip_test linux_guest disk" \
+	boot linux-guests 2 corei7_haswell_4770 2400 "linux_guest disk" \
 		--add "/boot/vmlinuz-$(. tests/testbed/common.sh && testbed_kver):/boot/vmlinuz" \
 		--add tests/testbed/guest_lib.sh:/guest_lib.sh \
 		--add tests/testbed/linux_guest_test.sh:/linux_guest_test.sh \

@@ -15,7 +15,7 @@
 # VLAN 20; NA changing its MAC, then its IP, loses its connectivity with
 # the drop counters of vmctl info saying why, and regains it when set back;
 # after vmctl stop and after kill -9 no tap, filter or BPF program of hvx
-# is left; 100 runs of a Multiboot kernel with two NICs each (200 NIC
+# is left; 50 runs of a Multiboot kernel with two NICs each (100 NIC
 # create/destroy cycles) leave nothing behind. Prints TAP.
 
 WAIT=${HVX_GUEST_WAIT:-600}
@@ -28,7 +28,7 @@ net_a_pings_host net_host_pings_b net_c_reaches_vlan_20 net_c_cannot_reach_a
 net_a_cannot_reach_c net_mac_spoof_loses_connectivity net_mac_spoof_counted
 net_mac_restored_reconnects net_ip_spoof_loses_connectivity net_ip_spoof_counted
 net_ip_restored_reconnects net_delete_refused_while_in_use net_stop_leaves_nothing
-net_kill9_leaves_nothing net_200_nic_cycles_leave_nothing net_delete_network"
+net_kill9_leaves_nothing net_100_nic_cycles_leave_nothing net_delete_network"
 echo "1..$(echo $TESTS | wc -w)"
 
 # Debian's iproute2, bpftool and setpriv (mkinitramfs.sh --program), by
@@ -199,7 +199,7 @@ exec 4>&-
 check_eval net_kill9_leaves_nothing "after kill -9 of NB's vmctl: $tap_b $($IP link show "$tap_b" >/dev/null 2>&1 && echo exists || echo gone), taps $(taps), programs $(progs)" \
 	'[ -n "$tap_b" ] && gone_within "$tap_b" 0 0'
 
-# --- 200 NIC create/destroy cycles ------------------------------------------
+# --- 100 NIC create/destroy cycles ------------------------------------------
 # A Multiboot kernel that powers off at once, with two NICs: each run makes
 # and removes two taps, filters and devices. What must not grow: links,
 # programs, maps, and the kernel's unreclaimable memory.
@@ -209,17 +209,17 @@ links0=$($IP -o link | wc -l)
 slab0=$(slab)
 cycles=0 failed=0
 t0=$(cut -d' ' -f1 /proc/uptime)
-while [ $cycles -lt 100 ]; do
+while [ $cycles -lt 50 ]; do
 	vmctl run --kernel /guests/multiboot_hello.elf --memory 16 --timeout 60 --name cyc \
 		--nic bridge=hvxnet0 --nic bridge=hvxnet0,vlan=20,queues=2 </dev/null >/dev/null 2>/tmp/cyc.err ||
 		failed=$((failed + 1))
 	cycles=$((cycles + 1))
 done
-echo "# 100 runs with two NICs each in $(awk "BEGIN { print $(cut -d' ' -f1 /proc/uptime) - $t0 }") s of testbed time"
+echo "# 50 runs with two NICs each in $(awk "BEGIN { print $(cut -d' ' -f1 /proc/uptime) - $t0 }") s of testbed time"
 sleep 3
 links1=$($IP -o link | wc -l)
 slab1=$(slab)
-check_eval net_200_nic_cycles_leave_nothing "$failed runs failed ($(head -c 200 /tmp/cyc.err)); links $links0 -> $links1, taps $(taps), programs $(progs), maps $(maps), SUnreclaim $slab0 -> $slab1 KiB" \
+check_eval net_100_nic_cycles_leave_nothing "$failed runs failed ($(head -c 200 /tmp/cyc.err)); links $links0 -> $links1, taps $(taps), programs $(progs), maps $(maps), SUnreclaim $slab0 -> $slab1 KiB" \
 	'[ $failed -eq 0 ] && [ "$links1" = "$links0" ] && [ "$(taps)" = 0 ] && [ "$(progs)" = 0 ] &&
 	 [ "$(maps)" = 0 ] && [ $((slab1 - slab0)) -lt 1024 ]'
 
