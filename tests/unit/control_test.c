@@ -148,6 +148,7 @@ static struct fake {
 	 * counters that grow by a fixed step a call, for vmctl top.
 	 */
 	bool counters;
+	const char *cgroup;	/* what info says it is; NULL: "none" */
 	atomic_int balloon_calls;
 	unsigned long long balloon_mib;
 	enum fake_mode power_mode, force_mode;
@@ -184,9 +185,10 @@ static void fake_info(void *opaque, FILE *out)
 	}
 	k = atomic_load(&fake.info);
 	fprintf(out, "state: running\npid: %d\nvcpus: 2\nmemory_mib: 256\n"
-		     "cgroup: none\nnic0_rx_bytes: %llu\nnic0_tx_bytes: 0\n"
+		     "cgroup: %s\nnic0_rx_bytes: %llu\nnic0_tx_bytes: 0\n"
 		     "exits: %llu\nexits_by_reason: io=%llu hlt=%llu cpuid=7\n",
-		(int)getpid(), k * 1000000, k * 3000, k * 2000, k * 1000);
+		(int)getpid(), fake.cgroup ? fake.cgroup : "none", k * 1000000,
+		k * 3000, k * 2000, k * 1000);
 }
 
 static const char *fake_balloon(void *opaque, unsigned long long mib)
@@ -634,6 +636,53 @@ static void test_top(void)
 	case_end(&tc, "top: exits/s, bytes/s and the top reasons from two samples; JSON and table; bad interval refused");
 }
 
+/*
+ * vmctl set writes only the cgroup that a VM of that name gets: a VM that
+ * names another path (its word, and vmctl set may be root) is refused
+ * before anything is written; one without a cgroup says so.
+ */
+static void test_set_cmd(void)
+{
+	char out[1024], dir[300], file[340], buf[16] = "";
+	char *argv[] = { "set", "c", "--cpu-weight", "5", NULL };
+	struct tcase tc;
+	FILE *f;
+	int ret;
+
+	case_begin(&tc);
+	fake_reset(FAKE_IGNORE, FAKE_IGNORE);
+	fake.counters = true;
+	snprintf(dir, sizeof(dir), "%s/cg", tmpdir);
+	snprintf(file, sizeof(file), "%s/cpu.weight", dir);
+	mkdir(dir, 0700);
+	f = fopen(file, "w");
+	if (f) {
+		fputs("100", f);
+		fclose(f);
+	}
+	check(&tc, start_quiet("c", out, sizeof(out)) == 0, "start: %s", out);
+	ret = run_cmd(&vmctl_cmd_set, out, sizeof(out), 4, argv);
+	check(&tc, ret == VMCTL_ERR && strstr(out, "no cgroup of its own"),
+	      "no cgroup: exit %d: %s", ret, out);
+	fake.cgroup = dir;
+	ret = run_cmd(&vmctl_cmd_set, out, sizeof(out), 4, argv);
+	check(&tc, ret == VMCTL_ERR && strstr(out, "refused"),
+	      "a foreign path: exit %d: %s", ret, out);
+	f = fopen(file, "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	check(&tc, !strcmp(buf, "100"), "cpu.weight written: '%s'", buf);
+	vmctl_control_stop();
+	fake.cgroup = NULL;
+	fake.counters = false;
+	unlink(file);
+	rmdir(dir);
+	case_end(&tc, "set: only the VM's own hvx.slice cgroup is written; a foreign path and no cgroup refused");
+}
+
 /* vmctl balloon NAME MIB: the request on the socket, and its refusals. */
 static void test_balloon_cmd(void)
 {
@@ -738,6 +787,7 @@ int main(void)
 		  false, VMCTL_STOP_STILL_THERE, 1, 1);
 	test_stop_cmd();
 	test_top();
+	test_set_cmd();
 	test_balloon_cmd();
 
 	unlink(capture_file);

@@ -35,8 +35,8 @@ static int set_run(int argc, char **argv)
 		{ 0 }
 	};
 	struct vmctl_cgroup_opts res = { 0 };
-	char err[PATH_MAX + 128], path[PATH_MAX], *reply;
-	const char *name;
+	char err[PATH_MAX + 128], path[PATH_MAX], want[PATH_MAX + 64], *reply;
+	const char *name, *root;
 	int opt, idx;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
@@ -71,6 +71,18 @@ static int set_run(int argc, char **argv)
 		return VMCTL_ERR;
 	}
 	free(reply);
+	/*
+	 * Only the cgroup a VM of that name gets: the path is the VM's word,
+	 * and vmctl set may run as root against another user's socket.
+	 */
+	root = vmctl_cgroup_root();
+	snprintf(want, sizeof(want), "%s/" VMCTL_CGROUP_SLICE "/%s",
+		 root ? root : "", name);
+	if (!root || strcmp(path, want)) {
+		fprintf(stderr, "vmctl set: %s says its cgroup is %s, not %s: refused\n",
+			name, path, want);
+		return VMCTL_ERR;
+	}
 	if (vmctl_cgroup_apply(path, &res, err, sizeof(err))) {
 		fprintf(stderr, "vmctl set: %s\n", err);
 		return VMCTL_ERR;
