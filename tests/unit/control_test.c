@@ -298,10 +298,11 @@ static void test_names(void)
 {
 	static const char *const good[] = {
 		"a", "vm1234", "web-1.prod_x", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345",
+		"...", ".a",
 	};
 	static const char *const bad[] = {
 		"", "a/b", "../x", "a b", "vm\n", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456",
-		"caf\xc3\xa9",
+		"caf\xc3\xa9", ".", "..",
 	};
 	char out[1024];
 	struct tcase tc;
@@ -318,7 +319,7 @@ static void test_names(void)
 	      "start accepted 'a/b'");
 	check(&tc, strstr(out, "bad VM name") != NULL, "message: %s", out);
 	check(&tc, !exists(sock_path("a/b")), "a socket was made");
-	case_end(&tc, "control: names are [A-Za-z0-9_.-]{1,32}");
+	case_end(&tc, "control: names are [A-Za-z0-9_.-]{1,32}, not . or .. (a cgroup's name too)");
 }
 
 static void test_run_dir(void)

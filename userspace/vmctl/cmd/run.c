@@ -137,7 +137,7 @@ static void run_usage(void)
 	       "                        the kernel's vhost-net where it loads. It takes\n"
 	       "                        CAP_NET_ADMIN\n"
 	       "  -n, --name NAME       the name for vmctl list/info/stop (default vmPID);\n"
-	       "                        letters, digits, '.', '_', '-', at most 32\n"
+	       "                        letters, digits, '.', '_', '-', at most 32 (not . or ..)\n"
 	       "      --no-console      do not read standard input\n"
 	       "      --exit-port[=PORT]\n"
 	       "                        a test kernel's exit port (QEMU's isa-debug-exit):\n"

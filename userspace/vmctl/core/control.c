@@ -48,7 +48,9 @@ bool vmctl_control_name_valid(const char *name)
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 	size_t len = strlen(name);
 
-	return len >= 1 && len <= VMCTL_NAME_MAX && strspn(name, ok) == len;
+	/* Not "." or "..": a name is also a directory's (its cgroup's). */
+	return len >= 1 && len <= VMCTL_NAME_MAX && strspn(name, ok) == len &&
+	       strcmp(name, ".") && strcmp(name, "..");
 }
 
 const char *vmctl_run_dir(void)

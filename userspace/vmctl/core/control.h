@@ -36,7 +36,7 @@ struct vmctl_control_ops {
 
 /* --- server (control.c) --------------------------------------------------- */
 
-/* [A-Za-z0-9_.-]{1,32}: what --name and the client commands accept. */
+/* [A-Za-z0-9_.-]{1,32} but . and ..: what --name and the client commands accept. */
 bool vmctl_control_name_valid(const char *name);
 
 /* $HVX_RUN_DIR, or /run/hvx when it is unset or empty. */
