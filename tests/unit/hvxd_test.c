@@ -1091,6 +1091,8 @@ static void test_apply_add(void)
 	check(&tc, r == -EEXIST, "duplicate ADD: %d", r);
 	r = counted(add("a b"));
 	check(&tc, r == -EINVAL, "name 'a b': %d", r);
+	r = counted(add(".."));
+	check(&tc, r == -EINVAL, "name '..': %d", r);
 	r = counted(add(""));
 	check(&tc, r == -EINVAL, "empty name: %d", r);
 	memset(name, 'x', sizeof(name));

@@ -47,7 +47,8 @@ bool ha_name_ok(const char *name)
 		    !(name[i] >= '0' && name[i] <= '9') &&
 		    !strchr("._-", name[i]))
 			return false;
-	return true;
+	/* As vmctl's: the name is its VM's cgroup's directory too. */
+	return strcmp(name, ".") && strcmp(name, "..");
 }
 
 struct ha_vm *ha_vm_find(struct ha_state *s, const char *name)
