@@ -382,8 +382,8 @@ static int map_run(struct hvx_vm *vm, struct hvx_memslot *slot,
 	struct page *pages[HVX_FAULT_AROUND];
 	unsigned long seq;
 	bool writable;
+	int got, mapped = 0, i;
 	u64 perms;
-	int got, i;
 
 	seq = READ_ONCE(vm->mmu_seq);
 	smp_rmb();	/* the sequence before the owner's page tables */
@@ -398,9 +398,7 @@ static int map_run(struct hvx_vm *vm, struct hvx_memslot *slot,
 		perms |= HVX_EPT_W;
 
 	spin_lock(&vm->mmu_lock);
-	if (vm->mmu_invalidating || vm->mmu_seq != seq) {
-		got = 0;
-	} else {
+	if (!vm->mmu_invalidating && vm->mmu_seq == seq) {
 		for (i = 0; i < got; i++) {
 			u64 gpa = slot_gpa(slot, idx + i);
 
@@ -408,20 +406,21 @@ static int map_run(struct hvx_vm *vm, struct hvx_memslot *slot,
 				atomic_long_inc(&vm->mapped_pages);
 			hvx_ept_set(&vm->ept, gpa, page_to_phys(pages[i]), perms);
 		}
+		mapped = got;
 	}
 	spin_unlock(&vm->mmu_lock);
 
 	/*
-	 * The guest writes a writable mapping behind the owner's page
-	 * tables' dirty bits: the page is dirty from now, so that reclaim
-	 * writes it out rather than dropping it.
+	 * Every reference goes, mapped or not. The guest writes a writable
+	 * mapping behind the owner's page tables' dirty bits: such a page is
+	 * dirty from now, so that reclaim writes it out rather than drops it.
 	 */
 	for (i = 0; i < got; i++) {
-		if (perms & HVX_EPT_W)
+		if (mapped && (perms & HVX_EPT_W))
 			set_page_dirty_lock(pages[i]);
 		put_page(pages[i]);
 	}
-	return got;
+	return mapped;
 }
 
 /* Whether page @idx is one that a @write access there would fault on. */
