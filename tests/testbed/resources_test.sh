@@ -34,6 +34,7 @@ SLICE=$CG/hvx.slice
 SPIN=/tmp/spin.bin
 printf '\353\376' >$SPIN	# jmp $: a vCPU that never stops
 
+echo "1..$(echo $TESTS | wc -w)"
 [ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || fail_rest "insmod hvx failed"
 grep -q "^[^ ]* $CG cgroup2 " /proc/mounts || { mkdir -p $CG && mount -t cgroup2 none $CG; }
 check res_cgroup2_mounted "$(grep cgroup /proc/mounts)" grep -q "^[^ ]* $CG cgroup2 " /proc/mounts
