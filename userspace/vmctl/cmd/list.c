@@ -4,7 +4,6 @@
  * directory and asked for its "info". Sockets that nobody serves any more
  * (a VM that was killed) are removed on the way.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -22,48 +21,6 @@ static void list_usage(void)
 	       "  -h, --help   show this help\n\n"
 	       "Exit status: 0 done (also when no VM runs), 1 the run directory\n"
 	       "cannot be read, 2 bad command line.\n", VMCTL_RUN_DIR_DEFAULT);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The VM names of the NAME.sock entries of @dir, sorted; -1 on error. */
-static int scan_dir(const char *dir, char ***namesp, size_t *countp)
-{
-	DIR *d = opendir(dir);
-	char **names = NULL, **p, *name;
-	size_t count = 0, len;
-	struct dirent *de;
-
-	*namesp = NULL;
-	*countp = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : -1;	/* no VM ever ran */
-	while ((de = readdir(d))) {
-		len = strlen(de->d_name);
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".sock"))
-			continue;
-		name = strndup(de->d_name, len - 5);
-		if (name && !vmctl_control_name_valid(name)) {
-			free(name);	/* not a VM's socket */
-			continue;
-		}
-		p = name ? realloc(names, (count + 1) * sizeof(*names)) : NULL;
-		if (!p) {
-			free(name);
-			break;
-		}
-		names = p;
-		names[count++] = name;
-	}
-	closedir(d);
-	if (count)
-		qsort(names, count, sizeof(*names), cmp_names);
-	*namesp = names;
-	*countp = count;
-	return 0;
 }
 
 static int list_run(int argc, char **argv)
@@ -94,7 +51,7 @@ static int list_run(int argc, char **argv)
 			argv[optind]);
 		return VMCTL_USAGE;
 	}
-	if (scan_dir(dir, &names, &count)) {
+	if (vmctl_vm_names(dir, &names, &count)) {
 		fprintf(stderr, "vmctl list: cannot read %s: %s%s\n", dir,
 			strerror(errno),
 			errno == EACCES ? " (VMs started by root are listed for root only)" : "");

@@ -329,37 +329,6 @@ static void print_json(const struct row *rows, size_t n)
 	printf("%s]\n", n ? "\n" : "");
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* The VMs' names: their sockets in the run directory, sorted. */
-static int vm_names(char names[][VMCTL_NAME_MAX + 1], size_t *n)
-{
-	const char *dir = vmctl_run_dir();
-	struct dirent *de;
-	size_t len;
-	DIR *d = opendir(dir);
-
-	*n = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
-	while ((de = readdir(d)) && *n < MAX_VMS) {
-		len = strlen(de->d_name);
-		if (len <= 5 || len - 5 > VMCTL_NAME_MAX ||
-		    strcmp(de->d_name + len - 5, ".sock"))
-			continue;
-		memcpy(names[*n], de->d_name, len - 5);
-		names[*n][len - 5] = 0;
-		if (vmctl_control_name_valid(names[*n]))
-			(*n)++;
-	}
-	closedir(d);
-	qsort(names, *n, sizeof(names[0]), cmp_name);
-	return 0;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -377,12 +346,12 @@ static int top_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	static char names[MAX_VMS][VMCTL_NAME_MAX + 1];
 	static struct sample before[MAX_VMS];
 	static struct row rows[MAX_VMS];
 	bool once = false, json = false;
 	double interval = 1, t0, dt;
-	size_t n, i;
+	char **names;
+	size_t n, count, i;
 	char *end;
 	int opt;
 
@@ -417,11 +386,12 @@ static int top_run(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	do {
-		if (vm_names(names, &n)) {
+		if (vmctl_vm_names(vmctl_run_dir(), &names, &count)) {
 			fprintf(stderr, "vmctl top: cannot read %s: %s\n",
 				vmctl_run_dir(), strerror(errno));
 			return VMCTL_ERR;
 		}
+		n = count < MAX_VMS ? count : MAX_VMS;
 		t0 = now_s();
 		for (i = 0; i < n; i++)
 			take_sample(names[i], &before[i]);
@@ -441,6 +411,9 @@ static int top_run(int argc, char **argv)
 			print_table(rows, n, terminal_width());
 		}
 		fflush(stdout);
+		for (i = 0; i < count; i++)
+			free(names[i]);
+		free(names);
 	} while (!once && !stop);
 	return VMCTL_OK;
 }

@@ -84,6 +84,12 @@ enum vmctl_call_status vmctl_control_call(const char *name, const char *cmd,
 					  char **reply, char *err,
 					  size_t errlen);
 
+/*
+ * The VM names of the NAME.sock entries of run directory @dir, sorted,
+ * each and the array malloc()ed; 0 (none when @dir does not exist) or -1.
+ */
+int vmctl_vm_names(const char *dir, char ***names, size_t *count);
+
 /* Whether something accepts connections on NAME.sock; removes a stale one. */
 bool vmctl_control_alive(const char *name);
 

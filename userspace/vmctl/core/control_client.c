@@ -4,6 +4,7 @@
  * vmctl list, info and stop: connect to NAME.sock, send one request, read
  * the reply up to the server's close, and tell "ok" from "error: ...".
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -348,4 +349,45 @@ const char *vmctl_name_operand(const char *cmd, int argc, char **argv)
 		return NULL;
 	}
 	return name;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vmctl_vm_names(const char *dir, char ***namesp, size_t *countp)
+{
+	DIR *d = opendir(dir);
+	char **names = NULL, **p, *name;
+	size_t count = 0, len;
+	struct dirent *de;
+
+	*namesp = NULL;
+	*countp = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : -1;	/* no VM ever ran */
+	while ((de = readdir(d))) {
+		len = strlen(de->d_name);
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".sock"))
+			continue;
+		name = strndup(de->d_name, len - 5);
+		if (name && !vmctl_control_name_valid(name)) {
+			free(name);	/* not a VM's socket */
+			continue;
+		}
+		p = name ? realloc(names, (count + 1) * sizeof(*names)) : NULL;
+		if (!p) {
+			free(name);
+			break;
+		}
+		names = p;
+		names[count++] = name;
+	}
+	closedir(d);
+	if (count)
+		qsort(names, count, sizeof(*names), cmp_names);
+	*namesp = names;
+	*countp = count;
+	return 0;
 }
