@@ -109,7 +109,7 @@ int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 		*value = v->tsc_aux;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
-		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
+		*value = v->misc_enable;
 		return 0;
 	case MSR_IA32_DEBUGCTLMSR:
 		*value = vmcs_read64(GUEST_IA32_DEBUGCTL);
@@ -209,6 +209,13 @@ int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value, bool host)
 		v->tsc_aux = value;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
+		/*
+		 * Kept as written (a kernel turns fast strings or the xTPR
+		 * message off and reads it back); BTS and PEBS unavailable
+		 * are read-only and stay set.
+		 */
+		v->misc_enable = value | HVX_MISC_ENABLE_READ_ONLY;
+		return 0;
 	case MSR_MTRRdefType:
 	case MSR_IA32_MCG_STATUS:
 	case MSR_IA32_UCODE_REV:

@@ -35,6 +35,9 @@ struct vm_area_struct;
 #define HVX_DR7_ENABLED		0x000000fful	/* L0-L3, G0-G3 */
 #define HVX_DR7_GD		0x00002000ul
 #define HVX_DR7_RESERVED	0xffffffff0000d800ull
+/* IA32_MISC_ENABLE bits 11 and 12: BTS and PEBS unavailable, read-only. */
+#define HVX_MISC_ENABLE_READ_ONLY	(MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | \
+					 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)
 
 /* Guest GPRs in the order of the x86 register numbers; CR2 after them. */
 enum hvx_reg {
@@ -94,6 +97,7 @@ struct hvx_vcpu {
 	u64 xcr0;
 	u32 pkru;			/* in the hardware while XCR0 has PKRU */
 	u32 tsc_aux;			/* IA32_TSC_AUX: what RDTSCP, RDPID read */
+	u64 misc_enable;		/* IA32_MISC_ENABLE, as written */
 	unsigned long dr[4], dr6, dr7;
 	u64 cr8;
 	u64 apic_base;

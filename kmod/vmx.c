@@ -1378,12 +1378,15 @@ static void write_guest_reset_state(struct hvx_vcpu *v)
 	v->xcr0 = XFEATURE_MASK_FP;
 	v->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 		       (v->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	/* Fast strings on, as at RESET; no BTS or PEBS for guests. */
+	v->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING |
+			 HVX_MISC_ENABLE_READ_ONLY;
 }
 
 /* INIT: the RESET state, but the guest's MSRs and FPU survive it. */
 void hvx_vmx_reset(struct hvx_vcpu *v)
 {
-	u64 apic_base = v->apic_base;
+	u64 apic_base = v->apic_base, misc_enable = v->misc_enable;
 
 	memset(v->regs, 0, sizeof(v->regs));
 	v->pending = HVX_PENDING_NONE;
@@ -1394,6 +1397,7 @@ void hvx_vmx_reset(struct hvx_vcpu *v)
 	set_proc_ctl(v, CPU_BASED_INTR_WINDOW_EXITING, false);
 	write_guest_reset_state(v);
 	v->apic_base = apic_base;	/* INIT keeps it (SDM 10.4.7.3) */
+	v->misc_enable = misc_enable;	/* and the other MSRs (table 9-1) */
 }
 
 /* A startup IPI: real mode at VV00:0000 (SDM Vol. 3A 8.4.4.1). */
