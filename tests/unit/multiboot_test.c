@@ -255,6 +255,87 @@ static int load(struct vmctl_vm *vm, const char *kernel, const char *cmdline,
 	return ret;
 }
 
+/*
+ * Kernels linked low: vmctl's boot block moves out of their way, to the
+ * first page after them, or above 1 MiB when they fill low memory; their
+ * bytes stay as loaded, and EBX, ESP and the GDT follow the block.
+ */
+static void low_kernel_tests(void)
+{
+	static const struct {
+		uint32_t load, end, bss_end;
+		uint64_t block;
+		const char *what;
+	} cases[] = {
+		{ 0x1000, 0x5000, 0x5000, 0x5000, "at 0x1000: the block after it" },
+		{ 0x8000, 0x9000, 0x9800, 0xa000, "at 0x8000: the block after its bss" },
+		{ 0x1000, 0x5000, 0x9f000, 0x101000,
+		  "filling low memory: the block above 1 MiB, after the module" },
+	};
+	struct tcase tc;
+	const char *mods[1];
+	unsigned int c;
+
+	mods[0] = tmp_path("low-mod");
+	write_file(mods[0], "module!", 7);
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct aout a = aout_defaults;
+		struct vmctl_multiboot_info info;
+		struct vmctl_vm *vm = fake_vm(64 * MIB);
+		struct hvx_sregs sregs = { 0 };
+		struct hvx_regs regs;
+		size_t i, bad = 0;
+		uint32_t mbi, mod;
+		int ret;
+
+		a.file_len = cases[c].end - cases[c].load;
+		a.header_off = 0x40;
+		a.load_addr = cases[c].load;
+		a.header_addr = cases[c].load + 0x40;
+		a.load_end_addr = cases[c].end;
+		a.bss_end_addr = cases[c].bss_end;
+		a.entry_addr = cases[c].load + 0x100;
+		ret = load(vm, make_aout("aout-low", &a), "low", mods, 1, &info);
+		case_begin(&tc);
+		check(&tc, ret == 0, "refused: %s", errbuf);
+		if (ret) {
+			case_end(&tc, "multiboot: a kernel linked %s", cases[c].what);
+			free_vm(vm);
+			continue;
+		}
+		for (i = 0; i < a.file_len; i++)
+			if (i < 0x40 || i >= 0x60)
+				bad += vm->mem[a.load_addr + i] != payload_byte(i);
+		check(&tc, !bad, "%zu kernel bytes overwritten", bad);
+		check(&tc, all(vm, a.load_end_addr, a.bss_end_addr - a.load_end_addr, 0),
+		      "bss not zero");
+		check(&tc, info.block_addr == cases[c].block, "block at %#x, want %#llx",
+		      info.block_addr, (unsigned long long)cases[c].block);
+		mbi = info.info_addr;
+		check(&tc, mbi == info.block_addr + 0x1000 &&
+		      !strcmp((const char *)vm->mem + get32(vm, mbi + 16), "low"),
+		      "info at %#x, cmdline '%s'", mbi,
+		      (const char *)vm->mem + get32(vm, mbi + 16));
+		mod = get32(vm, mbi + 24);
+		check(&tc, get32(vm, mbi + 20) == 1 && get32(vm, mod) >= 0x100000 &&
+		      !memcmp(vm->mem + get32(vm, mod), "module!", 7) &&
+		      !strcmp((const char *)vm->mem + get32(vm, mod + 8), mods[0]),
+		      "module at %#x", get32(vm, mod));
+		check(&tc, get32(vm, mod) + 7 <= info.block_addr ||
+		      info.block_addr + info.block_size <= get32(vm, mod),
+		      "block [%#x, +%#x) over the module at %#x", info.block_addr,
+		      info.block_size, get32(vm, mod));
+		vmctl_multiboot_vcpu_state(&info, &sregs, &regs);
+		check(&tc, regs.rbx == mbi && regs.rsp == info.block_addr + info.block_size &&
+		      sregs.gdt.base == info.block_addr &&
+		      get64(vm, info.block_addr + 8) == 0x00cf9b000000ffffULL,
+		      "EBX %#llx ESP %#llx GDT %#llx", (unsigned long long)regs.rbx,
+		      (unsigned long long)regs.rsp, (unsigned long long)sregs.gdt.base);
+		case_end(&tc, "multiboot: a kernel linked %s", cases[c].what);
+		free_vm(vm);
+	}
+}
+
 static void aout_tests(void)
 {
 	struct aout a = aout_defaults;
@@ -309,6 +390,8 @@ static void aout_tests(void)
 	check(&tc, all(vm, info.kernel_end, 0x1000, 0), "written past the file's end");
 	case_end(&tc, "multiboot: a.out kludge: header_addr - load_addr picks the file offset, load_end_addr 0 loads the rest of the file");
 	free_vm(vm);
+
+	low_kernel_tests();
 }
 
 static void elf_tests(void)
@@ -377,9 +460,9 @@ static void elf_tests(void)
 	ret = load(vm, kernel, NULL, NULL, 0, &info);
 	case_begin(&tc);
 	check(&tc, ret == 0, "refused: %s", errbuf);
-	check(&tc, !(get32(vm, MB_INFO_ADDR) & (3U << 11)),
-	      "info flags %#x have VBE or framebuffer bits", get32(vm, MB_INFO_ADDR));
-	check(&tc, all(vm, MB_INFO_ADDR + 72, 116 - 72, 0), "video fields not zero");
+	check(&tc, !(get32(vm, info.info_addr) & (3U << 11)),
+	      "info flags %#x have VBE or framebuffer bits", get32(vm, info.info_addr));
+	check(&tc, all(vm, info.info_addr + 72, 116 - 72, 0), "video fields not zero");
 	case_end(&tc, "multiboot: header flag 2 (video mode): booted without video information");
 	free_vm(vm);
 }
@@ -430,10 +513,10 @@ static void real_guest_tests(const char *path)
 	}
 	check(&tc, nload >= 2, "%u PT_LOAD segments, expected text and bss", nload);
 	check(&tc, get32(vm, 0x100000) == MAGIC, "header not at 1 MiB");
-	check(&tc, !strcmp((const char *)vm->mem + get32(vm, MB_INFO_ADDR + 16), "hello world"),
-	      "cmdline '%s'", (const char *)vm->mem + get32(vm, MB_INFO_ADDR + 16));
-	check(&tc, get32(vm, MB_INFO_ADDR + 8) == 64512, "mem_upper %u",
-	      get32(vm, MB_INFO_ADDR + 8));
+	check(&tc, !strcmp((const char *)vm->mem + get32(vm, info.info_addr + 16), "hello world"),
+	      "cmdline '%s'", (const char *)vm->mem + get32(vm, info.info_addr + 16));
+	check(&tc, get32(vm, info.info_addr + 8) == 64512, "mem_upper %u",
+	      get32(vm, info.info_addr + 8));
 	case_end(&tc, "multiboot: %s: segments loaded, bss zeroed, entry %#x", path, eh.e_entry);
 	free(file);
 	free_vm(vm);
@@ -489,8 +572,9 @@ static void info_tests(void)
 		check(&tc, !get32(vm, mbi + 12) && all(vm, mbi + 28, 16, 0) &&
 		      all(vm, mbi + 52, 12, 0) && all(vm, mbi + 68, 116 - 68, 0),
 		      "fields without a flag not zero");
-		check(&tc, mbi + 116 <= MB_LOW_END && get32(vm, mbi + 16) < 0x9f000 &&
-		      get32(vm, mbi + 64) < 0x9f000, "structures not in low memory");
+		check(&tc, info.block_addr == 0x1000 && mbi == 0x2000 &&
+		      get32(vm, mbi + 16) < 0x9f000 && get32(vm, mbi + 64) < 0x9f000,
+		      "structures not in low memory: block at %#x", info.block_addr);
 		case_end(&tc, "multiboot: %llu MiB: info at 0x2000: mem_lower 639, mem_upper %llu, cmdline, \"vmctl\"",
 			 (unsigned long long)(sizes[s] / MIB),
 			 (unsigned long long)((sizes[s] - MIB) / 1024));
@@ -549,11 +633,11 @@ static void info_tests(void)
 			 (unsigned long long)(sizes[s] / MIB));
 
 		case_begin(&tc);
-		check(&tc, get64(vm, MB_GDT_ADDR) == 0, "GDT entry 0 not null");
-		check(&tc, get64(vm, MB_GDT_ADDR + 8) == 0x00cf9b000000ffffULL, "GDT 0x08 %#llx",
-		      (unsigned long long)get64(vm, MB_GDT_ADDR + 8));
-		check(&tc, get64(vm, MB_GDT_ADDR + 16) == 0x00cf93000000ffffULL, "GDT 0x10 %#llx",
-		      (unsigned long long)get64(vm, MB_GDT_ADDR + 16));
+		check(&tc, get64(vm, info.block_addr) == 0, "GDT entry 0 not null");
+		check(&tc, get64(vm, info.block_addr + 8) == 0x00cf9b000000ffffULL, "GDT 0x08 %#llx",
+		      (unsigned long long)get64(vm, info.block_addr + 8));
+		check(&tc, get64(vm, info.block_addr + 16) == 0x00cf93000000ffffULL, "GDT 0x10 %#llx",
+		      (unsigned long long)get64(vm, info.block_addr + 16));
 		memset(&sregs, 0x5a, sizeof(sregs));
 		sregs.apic_base = 0xfee00900;
 		sregs.cr0 = 0x80000031;
@@ -587,7 +671,7 @@ static void info_tests(void)
 		check(&tc, sregs.tr.present && !sregs.tr.unusable && sregs.tr.type == 11,
 		      "TR not a usable busy TSS");
 		check(&tc, sregs.ldt.unusable, "LDT usable");
-		check(&tc, sregs.gdt.base == MB_GDT_ADDR && sregs.gdt.limit == 23,
+		check(&tc, sregs.gdt.base == info.block_addr && sregs.gdt.limit == 23,
 		      "GDTR %#llx/%u", (unsigned long long)sregs.gdt.base, sregs.gdt.limit);
 		check(&tc, sregs.apic_base == 0xfee00900, "APIC base not kept");
 		check(&tc, !sregs.reserved[0] && !sregs.reserved[3], "reserved not zero");
@@ -603,10 +687,10 @@ static void info_tests(void)
 		ret = load(vm, kernel, NULL, NULL, 0, &info);
 		case_begin(&tc);
 		check(&tc, ret == 0, "refused: %s", errbuf);
-		check(&tc, get32(vm, MB_INFO_ADDR) == 0x245, "flags %#x",
-		      get32(vm, MB_INFO_ADDR));
-		check(&tc, !vm->mem[get32(vm, MB_INFO_ADDR + 16)], "command line not empty");
-		check(&tc, !get32(vm, MB_INFO_ADDR + 20) && !get32(vm, MB_INFO_ADDR + 24),
+		check(&tc, get32(vm, info.info_addr) == 0x245, "flags %#x",
+		      get32(vm, info.info_addr));
+		check(&tc, !vm->mem[get32(vm, info.info_addr + 16)], "command line not empty");
+		check(&tc, !get32(vm, info.info_addr + 20) && !get32(vm, info.info_addr + 24),
 		      "mods_count/mods_addr set");
 		check(&tc, info.modules_end == info.kernel_end, "modules_end");
 		case_end(&tc, "multiboot: no modules: flag 3 clear; no command line: an empty one");
@@ -692,10 +776,10 @@ static void refusal_tests(void)
 	expect_error("ELF segment past the end of memory", make_elf("high", &e), mem,
 		     NULL, NULL, 0, "outside 64 MiB of guest memory: 129 MiB needed");
 	e = elf_defaults;
-	e.text_paddr = 0x20000;
-	e.entry = 0x20000 + ELF_VOFF;
-	expect_error("ELF segment over the info structures", make_elf("low", &e), mem,
-		     NULL, NULL, 0, "over vmctl's GDT and Multiboot information");
+	e.text_paddr = 0x0;
+	e.entry = 0x100 + ELF_VOFF;
+	expect_error("ELF segment at 0", make_elf("low", &e), mem, NULL, NULL, 0,
+		     "over the real-mode interrupt table");
 	e = elf_defaults;
 	e.data_filesz = 0x200;
 	e.data_memsz = 0x100;
@@ -743,13 +827,13 @@ static void refusal_tests(void)
 	expect_error("a.out in the legacy hole", make_aout("hole", &a), mem, NULL, NULL,
 		     0, "which the memory map reserves");
 	a = aout_defaults;
-	a.load_addr = 0x8000;
-	a.header_addr = 0x8040;
+	a.load_addr = 0x800;
+	a.header_addr = 0x840;
 	a.load_end_addr = 0;
 	a.bss_end_addr = 0;
-	a.entry_addr = 0x8100;
-	expect_error("a.out over the info structures", make_aout("aout-low", &a), mem,
-		     NULL, NULL, 0, "link the kernel at or above 0x30000");
+	a.entry_addr = 0x900;
+	expect_error("a.out over the IVT", make_aout("aout-ivt", &a), mem,
+		     NULL, NULL, 0, "link the kernel at or above 0x1000");
 	memset(buf, 0, sizeof(buf));
 	put_header(buf, 48, KLUDGE, NULL);
 	write_file(tmp_path("cut"), buf, 64);

@@ -9,30 +9,31 @@
  * enters the kernel in flat 32-bit protected mode with paging off, EAX =
  * 0x2badb002 and EBX = the information structure.
  *
- * Guest-physical layout (the specification lets the loader put its
- * structures anywhere; these stay in low memory, in the first RAM range of
- * the memory map, so the kernel can reclaim them once it has read them):
+ * Guest-physical layout. The kernel goes where its header or ELF file
+ * says, anywhere in RAM at or above 0x1000 (normally at 1 MiB); the
+ * modules follow it, each page-aligned, from the first page boundary
+ * above the kernel's highest byte (its bss included) and not below 1 MiB.
+ * vmctl's own structures, which the specification lets the loader put
+ * anywhere, are one "boot block" at the lowest page boundary at or above
+ * 0x1000 where it fits in RAM beside the kernel and the modules: in low
+ * memory for a kernel at 1 MiB, so that the kernel can reclaim it once it
+ * has read it, and out of the way of one linked low. Offsets in it:
  *
- *   0x000000-0x000fff  left zero (the real-mode IVT and BIOS data area)
- *   0x001000-0x001017  GDT: null, 0x08 flat 32-bit code, 0x10 flat data;
- *                      GDTR is "undefined" at entry, but a real one costs
- *                      nothing and survives a kernel reloading a selector
- *   0x002000-0x002073  struct mb_info, EBX at entry
- *   0x002100-0x002147  the memory map: three entries
- *   0x002200           "vmctl", the boot loader name
- *   0x003000-0x003fff  struct mb_module[], up to 256 modules
- *   0x004000-0x00ffff  a stack below ESP = 0x10000; the specification
- *                      leaves ESP undefined, a kernel must set its own
- *   0x010000-0x01ffff  the command line
- *   0x020000-0x02ffff  the modules' strings, one after the other
- *   0x030000-0x09fbff  free: a kernel may load here, but rarely does
- *   0x09fc00-0x0fffff  reserved in the memory map (a PC's EBDA, video
- *                      memory and BIOS); nothing is loaded there
- *   0x100000-          the kernel where its header or ELF file says,
- *                      normally at 1 MiB
- *   above it           the modules, each page-aligned, from the first page
- *                      boundary above the kernel's highest byte (its bss
- *                      included) and not below 1 MiB
+ *   0x0000-0x0017  GDT: null, 0x08 flat 32-bit code, 0x10 flat data;
+ *                  GDTR is "undefined" at entry, but a real one costs
+ *                  nothing and survives a kernel reloading a selector
+ *   0x1000-0x1073  struct mb_info, EBX at entry
+ *   0x1100-0x1147  the memory map: three entries
+ *   0x1200         "vmctl", the boot loader name
+ *   0x2000-0x2fff  struct mb_module[], up to 256 modules
+ *   0x3000-        the command line, then the modules' strings
+ *   then           a 16 KiB stack, ESP at the block's end; the
+ *                  specification leaves ESP undefined, a kernel must set
+ *                  its own
+ *
+ * 0x0-0xfff (the real-mode IVT and BIOS data area) is left zero, and
+ * 0x9fc00-0xfffff is reserved in the memory map (a PC's EBDA, video memory
+ * and BIOS): nothing is loaded in either.
  *
  * The memory map is the E820 map vmctl gives Linux guests (loader_linux.c):
  * RAM [0, 0x9fc00), reserved [0x9fc00, 1 MiB), RAM [1 MiB, end of guest
@@ -131,10 +132,10 @@ static int check_segment(const char *path, const struct mb_segment *s,
 			(unsigned long long)mib_up(end));
 		return -1;
 	}
-	if (overlaps(s->addr, s->mem_size, 0, MB_LOW_END)) {
-		fprintf(stderr, "vmctl: %s: loads [%#llx, %#llx), over vmctl's GDT and Multiboot information at 0-%#x: link the kernel at or above %#x (normally at 1 MiB)\n",
+	if (overlaps(s->addr, s->mem_size, 0, MB_LOAD_MIN)) {
+		fprintf(stderr, "vmctl: %s: loads [%#llx, %#llx), over the real-mode interrupt table and BIOS data area at 0-%#x: link the kernel at or above %#x (normally at 1 MiB)\n",
 			path, (unsigned long long)s->addr,
-			(unsigned long long)end, MB_LOW_END - 1, MB_LOW_END);
+			(unsigned long long)end, MB_LOAD_MIN - 1, MB_LOAD_MIN);
 		return -1;
 	}
 	if (overlaps(s->addr, s->mem_size, LINUX_LOW_RAM_END,
@@ -316,24 +317,68 @@ static void close_all(int *fds, unsigned int n)
 			close(fds[i]);
 }
 
-static void write_gdt(struct vmctl_vm *vm)
+/* The parts of guest memory the kernel and its modules take. */
+struct mb_taken {
+	uint64_t addr[MB_MAX_SEGMENTS + MB_MAX_MODULES];
+	uint64_t len[MB_MAX_SEGMENTS + MB_MAX_MODULES];
+	unsigned int n;
+};
+
+static bool fits(const struct mb_taken *t, uint64_t base, uint64_t len,
+		 uint64_t mem_size)
+{
+	unsigned int i;
+
+	/* Inside one RAM range of the memory map: below the EBDA, or above 1 MiB. */
+	if (!(base + len <= LINUX_LOW_RAM_END ||
+	      (base >= LINUX_KERNEL_ADDR && base + len <= mem_size)))
+		return false;
+	for (i = 0; i < t->n; i++)
+		if (overlaps(base, len, t->addr[i], t->len[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The boot block's base: the lowest page boundary at or above 0x1000
+ * where @len bytes fit. The lowest such place is 0x1000, 1 MiB or the page
+ * after something taken, so only those are tried. 0: nowhere.
+ */
+static uint64_t place_block(const struct mb_taken *t, uint64_t len,
+			    uint64_t mem_size)
+{
+	uint64_t best = 0, c;
+	unsigned int i;
+
+	for (i = 0; i <= t->n + 1; i++) {
+		c = i == t->n ? MB_LOAD_MIN : i == t->n + 1 ? LINUX_KERNEL_ADDR :
+		    page_up(t->addr[i] + t->len[i]);
+		if ((!best || c < best) && fits(t, c, len, mem_size))
+			best = c;
+	}
+	return best;
+}
+
+static void write_gdt(struct vmctl_vm *vm, uint64_t gdt)
 {
 	/*
 	 * 0x08: present, DPL 0, code execute/read (access 0x9b), G and D
 	 * (32-bit). 0x10: data read/write (0x93), G and B. Both base 0,
 	 * limit 4 GiB, as 3.2 wants CS and the data segments.
 	 */
-	memset(vm->mem + MB_GDT_ADDR, 0, MB_GDT_LIMIT + 1);
-	put64(vm, MB_GDT_ADDR + MB_BOOT_CS, 0x00cf9b000000ffffULL);
-	put64(vm, MB_GDT_ADDR + MB_BOOT_DS, 0x00cf93000000ffffULL);
+	memset(vm->mem + gdt, 0, MB_GDT_LIMIT + 1);
+	put64(vm, gdt + MB_BOOT_CS, 0x00cf9b000000ffffULL);
+	put64(vm, gdt + MB_BOOT_DS, 0x00cf93000000ffffULL);
 }
 
-_Static_assert(MB_MMAP_ADDR + VMCTL_MEMORY_MAP_ENTRIES *
-	       sizeof(struct mb_mmap_entry) <= MB_LOADER_NAME_ADDR,
+_Static_assert(MB_BLOCK_MMAP + VMCTL_MEMORY_MAP_ENTRIES *
+	       sizeof(struct mb_mmap_entry) <= MB_BLOCK_LOADER_NAME,
 	       "the memory map fits before the boot loader name");
+_Static_assert(MB_BLOCK_INFO + sizeof(struct mb_info) <= MB_BLOCK_MMAP,
+	       "the information structure fits before the memory map");
 
-/* Entry @i of the memory map, from the E820 entry @r. */
-static void add_mmap(struct vmctl_vm *vm, unsigned int i,
+/* Entry @i of the memory map at @mmap, from the E820 entry @r. */
+static void add_mmap(struct vmctl_vm *vm, uint64_t mmap, unsigned int i,
 		     const struct bp_e820_entry *r)
 {
 	const struct mb_mmap_entry e = {
@@ -343,7 +388,7 @@ static void add_mmap(struct vmctl_vm *vm, unsigned int i,
 						 MB_MEMORY_RESERVED,
 	};
 
-	memcpy(vm->mem + MB_MMAP_ADDR + i * sizeof(e), &e, sizeof(e));
+	memcpy(vm->mem + mmap + i * sizeof(e), &e, sizeof(e));
 }
 
 int vmctl_multiboot_setup_memory(struct vmctl_vm *vm, const char *path,
@@ -358,10 +403,11 @@ int vmctl_multiboot_setup_memory(struct vmctl_vm *vm, const char *path,
 	struct mb_info mbi = { 0 };
 	struct bp_e820_entry map[VMCTL_MEMORY_MAP_ENTRIES];
 	uint64_t file_size, head_len, *mod_size = NULL, *mod_addr = NULL;
-	uint64_t next, strings_len = 0;
+	uint64_t next, strings_len = 0, b;
 	unsigned int nsegs = 1, nmap, i;
 	size_t header_off, cmdline_len;
 	uint32_t unknown, str_addr;
+	struct mb_taken taken;
 	int fd, *mod_fd = NULL;
 
 	memset(info, 0, sizeof(*info));
@@ -512,6 +558,31 @@ int vmctl_multiboot_setup_memory(struct vmctl_vm *vm, const char *path,
 		goto fail;
 	}
 
+	/* The boot block, out of their way. */
+	taken.n = 0;
+	for (i = 0; i < nsegs; i++) {
+		taken.addr[taken.n] = segs[i].addr;
+		taken.len[taken.n++] = segs[i].mem_size;
+	}
+	for (i = 0; i < nmodules; i++) {
+		taken.addr[taken.n] = mod_addr[i];
+		taken.len[taken.n++] = mod_size[i];
+	}
+	info->block_size = MB_BLOCK_STRINGS +
+			   page_up(cmdline_len + 1 + strings_len) + MB_STACK_SIZE;
+	b = place_block(&taken, info->block_size, vm->mem_size);
+	if (!b) {
+		fprintf(stderr, "vmctl: no room for the Multiboot information (%u KiB) beside the kernel [%#llx, %#llx) and its modules in %llu MiB of guest memory (--memory)\n",
+			info->block_size / 1024,
+			(unsigned long long)info->kernel_start,
+			(unsigned long long)info->kernel_end,
+			(unsigned long long)(vm->mem_size / MIB));
+		goto fail;
+	}
+	info->block_addr = b;
+	info->info_addr = b + MB_BLOCK_INFO;
+	info->stack_top = b + info->block_size;
+
 	/* Everything fits: fill guest memory. */
 	for (i = 0; i < nsegs; i++) {
 		const struct mb_segment *s = &segs[i];
@@ -526,9 +597,9 @@ int vmctl_multiboot_setup_memory(struct vmctl_vm *vm, const char *path,
 	close(fd);
 	fd = -1;
 
-	memset(vm->mem + MB_INFO_ADDR, 0, MB_LOW_END - MB_INFO_ADDR);
-	memcpy(vm->mem + MB_CMDLINE_ADDR, cmdline, cmdline_len);
-	str_addr = MB_MOD_STRINGS_ADDR;
+	memset(vm->mem + b, 0, info->block_size);
+	memcpy(vm->mem + b + MB_BLOCK_STRINGS, cmdline, cmdline_len);
+	str_addr = b + MB_BLOCK_STRINGS + cmdline_len + 1;
 	for (i = 0; i < nmodules; i++) {
 		const struct mb_module m = {
 			.mod_start = mod_addr[i],
@@ -540,7 +611,7 @@ int vmctl_multiboot_setup_memory(struct vmctl_vm *vm, const char *path,
 		if (vmctl_image_read_at(mod_fd[i], modules[i],
 					vm->mem + mod_addr[i], mod_size[i], 0))
 			goto fail;
-		memcpy(vm->mem + MB_MODS_ADDR + i * sizeof(m), &m, sizeof(m));
+		memcpy(vm->mem + b + MB_BLOCK_MODS + i * sizeof(m), &m, sizeof(m));
 		memcpy(vm->mem + str_addr, modules[i], len);
 		str_addr += len;
 	}
@@ -555,24 +626,23 @@ int vmctl_multiboot_setup_memory(struct vmctl_vm *vm, const char *path,
 		    MB_INFO_LOADER_NAME;
 	mbi.mem_lower = LINUX_LOW_RAM_END / 1024;
 	mbi.mem_upper = (vm->mem_size - LINUX_KERNEL_ADDR) / 1024;
-	mbi.cmdline = MB_CMDLINE_ADDR;
+	mbi.cmdline = b + MB_BLOCK_STRINGS;
 	if (nmodules) {
 		mbi.flags |= MB_INFO_MODS;
 		mbi.mods_count = nmodules;
-		mbi.mods_addr = MB_MODS_ADDR;
+		mbi.mods_addr = b + MB_BLOCK_MODS;
 	}
 	/* The same map as Linux guests get in their zero page. */
 	nmap = vmctl_guest_memory_map(vm->mem_size, map);
 	for (i = 0; i < nmap; i++)
-		add_mmap(vm, i, &map[i]);
-	mbi.mmap_addr = MB_MMAP_ADDR;
+		add_mmap(vm, b + MB_BLOCK_MMAP, i, &map[i]);
+	mbi.mmap_addr = b + MB_BLOCK_MMAP;
 	mbi.mmap_length = nmap * sizeof(struct mb_mmap_entry);
-	memcpy(vm->mem + MB_LOADER_NAME_ADDR, "vmctl", sizeof("vmctl"));
-	mbi.boot_loader_name = MB_LOADER_NAME_ADDR;
-	memcpy(vm->mem + MB_INFO_ADDR, &mbi, sizeof(mbi));
-	info->info_addr = MB_INFO_ADDR;
+	memcpy(vm->mem + b + MB_BLOCK_LOADER_NAME, "vmctl", sizeof("vmctl"));
+	mbi.boot_loader_name = b + MB_BLOCK_LOADER_NAME;
+	memcpy(vm->mem + info->info_addr, &mbi, sizeof(mbi));
 
-	write_gdt(vm);
+	write_gdt(vm, b + MB_BLOCK_GDT);
 	free(mod_fd);
 	free(mod_size);
 	free(mod_addr);
@@ -599,8 +669,8 @@ void vmctl_multiboot_vcpu_state(const struct vmctl_multiboot_info *info,
 	 * IDT: "The OS image must leave interrupts disabled until it sets up
 	 * its own IDT."
 	 */
-	vmctl_boot_segments(sregs, false, MB_BOOT_CS, MB_BOOT_DS, MB_GDT_ADDR,
-			    MB_GDT_LIMIT);
+	vmctl_boot_segments(sregs, false, MB_BOOT_CS, MB_BOOT_DS,
+			    info->block_addr + MB_BLOCK_GDT, MB_GDT_LIMIT);
 	/* "CR0: bit 31 (PG) must be cleared. Bit 0 (PE) must be set." */
 	sregs->cr0 = CR0_PE | CR0_ET | CR0_NE;
 	sregs->cr3 = 0;
@@ -616,7 +686,7 @@ void vmctl_multiboot_vcpu_state(const struct vmctl_multiboot_info *info,
 	regs->rax = MB_BOOTLOADER_MAGIC;
 	regs->rbx = info->info_addr;
 	regs->rip = info->entry;
-	regs->rsp = MB_STACK_TOP;
+	regs->rsp = info->stack_top;
 	regs->rflags = 2;	/* bit 1 is always set */
 }
 

@@ -133,26 +133,24 @@ _Static_assert(sizeof(struct mb_module) == 16, "module");
 _Static_assert(sizeof(struct mb_mmap_entry) == 24, "mmap entry");
 
 /*
- * Guest-physical layout of a Multiboot guest; loader_multiboot.c explains
- * it. Everything vmctl writes besides the kernel and its modules is in
- * [0x1000, MB_LOW_END), inside the first RAM range of the memory map and
- * far below the EBDA at 0x9fc00; kernels may not load there.
+ * vmctl's own structures in a Multiboot guest's memory, one block (the
+ * "boot block", loader_multiboot.c explains where it goes): offsets from
+ * its base, which is page-aligned.
  */
-#define MB_GDT_ADDR		0x1000	/* null, code 0x08, data 0x10 */
+#define MB_BLOCK_GDT		0x0000	/* null, code 0x08, data 0x10 */
 #define MB_GDT_LIMIT		(3 * 8 - 1)
 #define MB_BOOT_CS		0x08
 #define MB_BOOT_DS		0x10
-#define MB_INFO_ADDR		0x2000	/* struct mb_info, EBX at entry */
-#define MB_MMAP_ADDR		0x2100	/* three struct mb_mmap_entry */
-#define MB_LOADER_NAME_ADDR	0x2200	/* "vmctl" */
-#define MB_MODS_ADDR		0x3000	/* struct mb_module[], one page */
+#define MB_BLOCK_INFO		0x1000	/* struct mb_info, EBX at entry */
+#define MB_BLOCK_MMAP		0x1100	/* the struct mb_mmap_entry's */
+#define MB_BLOCK_LOADER_NAME	0x1200	/* "vmctl" */
+#define MB_BLOCK_MODS		0x2000	/* struct mb_module[], one page */
 #define MB_MAX_MODULES		(4096 / sizeof(struct mb_module))
-#define MB_STACK_TOP		0x10000	/* ESP: 0x4000-0xffff, a courtesy */
-#define MB_CMDLINE_ADDR		0x10000
+#define MB_BLOCK_STRINGS	0x3000	/* the command line, then the modules' */
+#define MB_STACK_SIZE		0x4000	/* at the block's end: ESP, a courtesy */
 #define MB_CMDLINE_MAX		0x10000	/* NUL included */
-#define MB_MOD_STRINGS_ADDR	0x20000	/* the modules' strings, packed */
 #define MB_MOD_STRINGS_MAX	0x10000	/* all of them, NULs included */
-#define MB_LOW_END		0x30000	/* kernels load at or above this */
+#define MB_LOAD_MIN		0x1000	/* kernels load at or above this */
 
 /* What vmctl_multiboot_setup_memory() did, for the registers and tests. */
 struct vmctl_multiboot_info {
@@ -160,7 +158,10 @@ struct vmctl_multiboot_info {
 	uint32_t header_flags;
 	bool aout_kludge;	/* loaded by the header's addresses, not ELF */
 	uint32_t entry;		/* EIP at entry (a physical address) */
-	uint32_t info_addr;	/* EBX at entry: MB_INFO_ADDR */
+	uint32_t info_addr;	/* EBX at entry: block_addr + MB_BLOCK_INFO */
+	uint32_t block_addr;	/* the boot block: GDT, information, stack */
+	uint32_t block_size;
+	uint32_t stack_top;	/* ESP at entry, the block's end */
 	uint64_t kernel_start;	/* lowest byte loaded */
 	uint64_t kernel_end;	/* end of the highest, bss included */
 	uint64_t modules_end;	/* end of the last module, or kernel_end */

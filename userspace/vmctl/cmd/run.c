@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -168,6 +169,25 @@ static int check_readable(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A module is "FILE" or "FILE STRING...": the file is the part up to the
+ * first space, the whole is the module's string (loader_multiboot.h).
+ */
+static int check_module_readable(const char *module)
+{
+	char path[PATH_MAX];
+	size_t len = strcspn(module, " ");
+
+	if (len >= sizeof(path)) {
+		fprintf(stderr, "vmctl run: %.64s...: %s\n", module,
+			strerror(ENAMETOOLONG));
+		return -1;
+	}
+	memcpy(path, module, len);
+	path[len] = '\0';
+	return check_readable(path);
 }
 
 /* 1 if @path holds a Multiboot header, 0 if not, -1 if unreadable. */
@@ -713,7 +733,7 @@ static int run_run(int argc, char **argv)
 	    (o.initrd && check_readable(o.initrd)))
 		return VMCTL_ERR;
 	for (i = 0; i < o.nmodules; i++)
-		if (check_readable(o.modules[i]))
+		if (check_module_readable(o.modules[i]))
 			return VMCTL_ERR;
 	if (o.kernel) {
 		mb = is_multiboot_file(o.kernel);
