@@ -144,11 +144,15 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
-# Guest images for vmctl and the demo: flat binaries from assembly.
+# Guest images for vmctl and the demo: flat binaries from assembly, and
+# the test kernels (tests/guests/tk/tk.h): each tk/NAME.c a Multiboot
+# kernel tk_NAME.elf, linked with the library (entry.S, lib.c) by tk.ld.
+TK_KERNELS := cpu apic smp boot
+TK_ELFS    := $(patsubst %,$(BUILD)/guests/tk_%.elf,$(TK_KERNELS))
 GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/exit16.bin \
 	  $(BUILD)/guests/multiboot_hello.elf \
 	  $(BUILD)/guests/virtio_hostile.elf $(BUILD)/guests/ha_heartbeat.elf \
-	  $(BUILD)/guests/linux-initrd.gz
+	  $(BUILD)/guests/linux-initrd.gz $(TK_ELFS)
 guests: $(GUESTS)
 # Freestanding 32-bit C guests: no SSE (CR4.OSFXSR is off in a Multiboot
 # kernel), no stack protector or unwind tables (no runtime to back them).
@@ -173,6 +177,19 @@ $(BUILD)/guests/%.elf: tests/guests/%.c tests/guests/%_entry.S tests/guests/virt
 		tests/guests/$*_entry.S
 	ld -m elf_i386 -T tests/guests/virtio_hostile.ld -o $@ $(BUILD)/guests/$*_entry.o \
 		$(patsubst tests/guests/%.c,$(BUILD)/guests/%.o,$(filter %.c,$^))
+TK_LIB     := $(BUILD)/guests/tk/entry.o $(BUILD)/guests/tk/lib.o
+TK_BASE    := 0x100000
+$(BUILD)/guests/tk/%.o: tests/guests/tk/%.c tests/guests/tk/tk.h tests/guests/guest.h
+	@mkdir -p $(BUILD)/guests/tk
+	$(CC) $(GUEST_CFLAGS) -Wno-unused-parameter -c -o $@ $<
+$(BUILD)/guests/tk/entry.o: tests/guests/tk/entry.S
+	@mkdir -p $(BUILD)/guests/tk
+	$(CC) -m32 -ffreestanding -nostdlib -c -o $@ $<
+.SECONDARY: $(TK_LIB)
+$(BUILD)/guests/tk_%.elf: $(BUILD)/guests/tk/%.o $(TK_LIB) tests/guests/tk/tk.ld
+	ld -m elf_i386 -T tests/guests/tk/tk.ld --defsym TK_BASE=$(TK_BASE) -o $@ $(TK_LIB) $<
+# tk_boot is linked low: the loader must move its structures out of the way.
+$(BUILD)/guests/tk_boot.elf: TK_BASE := 0x8000
 # The initrd of the Linux guest that vmctl boots in the testbed.
 $(BUILD)/guests/linux-initrd.gz: tests/guests/linux/init tests/guests/linux/disktool.sh \
 		tests/testbed/mkguestinitrd.sh tests/testbed/common.sh
