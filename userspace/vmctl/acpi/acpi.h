@@ -58,6 +58,7 @@ struct acpi_gas {
 #define ACPI_GAS_SYSTEM_IO		1
 #define ACPI_GAS_ACCESS_BYTE		1
 #define ACPI_GAS_ACCESS_WORD		2
+#define ACPI_GAS_ACCESS_DWORD		3
 
 /* 5.2.5.3: Root System Description Pointer, revision 2. */
 struct acpi_rsdp {
@@ -153,6 +154,7 @@ struct acpi_fadt {
 #define ACPI_FADT_PWR_BUTTON		(1u << 4)	/* set: no fixed button */
 #define ACPI_FADT_SLP_BUTTON		(1u << 5)	/* set: no fixed button */
 #define ACPI_FADT_FIX_RTC		(1u << 6)	/* set: no fixed RTC event */
+#define ACPI_FADT_TMR_VAL_EXT		(1u << 8)	/* PM_TMR is 32 bits */
 #define ACPI_FADT_RESET_REG_SUP		(1u << 10)
 #define ACPI_FADT_HW_REDUCED_ACPI	(1u << 20)
 
