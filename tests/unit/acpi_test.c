@@ -29,7 +29,9 @@
 
 #include "acpi/acpi.h"
 #include "acpi/aml.h"
+#include "hw/fw_cfg.h"
 #include "hw/pm.h"
+#include "hw/rtc.h"
 #include "hw/serial.h"
 #include "pci/pci.h"
 #include "unit.h"
@@ -142,6 +144,9 @@ static void machine_dsdt(struct aml *aml, struct vmctl_acpi_config *cfg)
 
 	aml_init(aml);
 	vmctl_pm_dsdt(aml);
+	vmctl_rtc_dsdt(aml);
+	vmctl_fw_cfg_dsdt(aml);
+	cfg->cmos_rtc = true;
 	if (com1)
 		vmctl_serial_dsdt(com1, aml, 1);
 	vmctl_serial_free(com1);
@@ -311,8 +316,11 @@ static void check_fadt(struct tcase *tc, const uint8_t *mem, uint64_t gpa,
 	check(tc, !(f->iapc_boot_arch & ACPI_FADT_BOOT_8042) &&
 	      f->iapc_boot_arch & ACPI_FADT_BOOT_NO_VGA &&
 	      !(f->iapc_boot_arch & ACPI_FADT_BOOT_NO_MSI) &&
-	      f->iapc_boot_arch & ACPI_FADT_BOOT_NO_CMOS_RTC,
+	      !(f->iapc_boot_arch & ACPI_FADT_BOOT_NO_CMOS_RTC),
 	      "FADT: IAPC_BOOT_ARCH %#x", f->iapc_boot_arch);
+	check(tc, f->century == 0x32 && !f->day_alrm && !f->mon_alrm,
+	      "FADT: CENTURY %#x DAY_ALRM %#x MON_ALRM %#x", f->century,
+	      f->day_alrm, f->mon_alrm);
 	check(tc, f->firmware_ctrl && f->firmware_ctrl == f->x_firmware_ctrl,
 	      "FADT: FIRMWARE_CTRL %#x, X_ %#llx", f->firmware_ctrl,
 	      (unsigned long long)f->x_firmware_ctrl);
@@ -596,6 +604,13 @@ static void iasl_tests(unsigned int ncpus, const uint8_t *mem,
 			check(&tc, strstr(dsl, "EisaId (\"PNP0501\")") &&
 			      strstr(dsl, "IRQNoFlags ()") &&
 			      strstr(dsl, "{4}"), "the DSDT has no COM1 on IRQ 4");
+			check(&tc, strstr(dsl, "EisaId (\"PNP0B00\")") &&
+			      strstr(dsl, "0x0070,             // Range Minimum") &&
+			      strstr(dsl, "{8}"),
+			      "the DSDT has no RTC at 0x70 on IRQ 8");
+			check(&tc, strstr(dsl, "\"QEMU0002\"") &&
+			      strstr(dsl, "0x0510,             // Range Minimum"),
+			      "the DSDT has no fw_cfg (QEMU0002) at 0x510");
 			check(&tc, strstr(dsl, "EisaId (\"PNP0C02\")") &&
 			      strstr(dsl, "0xE0000000"),
 			      "the DSDT does not reserve the ECAM");

@@ -27,8 +27,9 @@
  *         SLP_BUTTON and FIX_RTC (neither fixed event exists), TMR_VAL_EXT
  *         (the PM timer counts 32 bits), RESET_REG_SUP;
  *         PWR_BUTTON clear: the fixed-feature power button exists.
- *         IAPC_BOOT_ARCH: LEGACY_DEVICES (COM1), VGA not present, CMOS
- *         RTC not present; 8042 clear. MSI is supported (NO_MSI clear:
+ *         IAPC_BOOT_ARCH: LEGACY_DEVICES (COM1), VGA not present; CMOS
+ *         RTC not present unless cfg->cmos_rtc, which also sets CENTURY to
+ *         the RTC's century byte 0x32 (hw/rtc.c); 8042 clear. MSI is supported (NO_MSI clear:
  *         Linux would otherwise turn MSI and MSI-X off for every device).
  *   MADT  revision 5: local APIC address 0xfee00000, flags 0 (no 8259s);
  *         one enabled Processor Local APIC per vCPU i, UID i and APIC ID i;
@@ -51,6 +52,7 @@
 
 #include "acpi/acpi.h"
 #include "hw/pm.h"
+#include "hw/rtc.h"
 
 #define ACPI_OEM_ID		"HVX   "
 #define ACPI_CREATOR_ID		"HVX "
@@ -173,7 +175,8 @@ static void build_mcfg(uint8_t *buf, const struct vmctl_acpi_config *cfg)
 	finish(buf, sizeof(m) + sizeof(e));
 }
 
-static void build_fadt(uint8_t *buf, uint32_t facs, uint32_t dsdt)
+static void build_fadt(uint8_t *buf, uint32_t facs, uint32_t dsdt,
+		       bool cmos_rtc)
 {
 	struct acpi_fadt f;
 
@@ -207,10 +210,11 @@ static void build_fadt(uint8_t *buf, uint32_t facs, uint32_t dsdt)
 
 	f.p_lvl2_lat = ACPI_NO_C2_LAT;
 	f.p_lvl3_lat = ACPI_NO_C3_LAT;
-	f.century = 0;			/* no RTC */
+	/* The RTC has no day or month alarm; its century is CMOS byte 0x32. */
+	f.century = cmos_rtc ? VMCTL_RTC_CENTURY : 0;
 
-	f.iapc_boot_arch = ACPI_FADT_BOOT_LEGACY_DEVICES |
-			   ACPI_FADT_BOOT_NO_VGA | ACPI_FADT_BOOT_NO_CMOS_RTC;
+	f.iapc_boot_arch = ACPI_FADT_BOOT_LEGACY_DEVICES | ACPI_FADT_BOOT_NO_VGA |
+			   (cmos_rtc ? 0 : ACPI_FADT_BOOT_NO_CMOS_RTC);
 	f.flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 |
 		  ACPI_FADT_SLP_BUTTON | ACPI_FADT_FIX_RTC |
 		  ACPI_FADT_TMR_VAL_EXT | ACPI_FADT_RESET_REG_SUP;
@@ -281,7 +285,7 @@ int vmctl_acpi_build(uint8_t *mem, uint64_t mem_size,
 	build_madt(area + madt, cfg->ncpus);
 	if (mcfg_len)
 		build_mcfg(area + mcfg, cfg);
-	build_fadt(area + fadt, base + facs, base + dsdt);
+	build_fadt(area + fadt, base + facs, base + dsdt, cfg->cmos_rtc);
 
 	memset(&fc, 0, sizeof(fc));
 	memcpy(fc.signature, "FACS", 4);

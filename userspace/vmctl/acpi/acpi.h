@@ -12,6 +12,7 @@
 #ifndef VMCTL_ACPI_H
 #define VMCTL_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,8 @@ struct vmctl_acpi_config {
 	/* PCI ECAM for the MCFG table, bus 0 to @ecam_last_bus; 0: no MCFG. */
 	uint64_t ecam_base;
 	uint8_t ecam_last_bus;
+	/* The CMOS RTC is there (hw/rtc.h): FADT CENTURY, no NO_CMOS_RTC. */
+	bool cmos_rtc;
 };
 
 #define VMCTL_ACPI_MAX_CPUS	64
