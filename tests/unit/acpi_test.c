@@ -24,11 +24,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acpi/acpi.h"
 #include "acpi/aml.h"
+#include "hw/fw_cfg.h"
 #include "hw/pm.h"
+#include "hw/rtc.h"
 #include "hw/serial.h"
 #include "pci/pci.h"
 #include "unit.h"
@@ -141,6 +144,9 @@ static void machine_dsdt(struct aml *aml, struct vmctl_acpi_config *cfg)
 
 	aml_init(aml);
 	vmctl_pm_dsdt(aml);
+	vmctl_rtc_dsdt(aml);
+	vmctl_fw_cfg_dsdt(aml);
+	cfg->cmos_rtc = true;
 	if (com1)
 		vmctl_serial_dsdt(com1, aml, 1);
 	vmctl_serial_free(com1);
@@ -283,12 +289,19 @@ static void check_fadt(struct tcase *tc, const uint8_t *mem, uint64_t gpa,
 	      "FADT: X_PM1a_EVT_BLK");
 	check(tc, gas_is(&f->x_pm1a_cnt_blk, ACPI_GAS_SYSTEM_IO, 16, 0x604),
 	      "FADT: X_PM1a_CNT_BLK");
+	check(tc, f->pm_tmr_blk == 0x608 && f->pm_tmr_len == 4,
+	      "FADT: PM_TMR_BLK %#x len %u", f->pm_tmr_blk, f->pm_tmr_len);
+	check(tc, gas_is(&f->x_pm_tmr_blk, ACPI_GAS_SYSTEM_IO, 32, 0x608) &&
+	      f->x_pm_tmr_blk.access_size == ACPI_GAS_ACCESS_DWORD,
+	      "FADT: X_PM_TMR_BLK");
+	check(tc, flags & ACPI_FADT_TMR_VAL_EXT,
+	      "FADT: TMR_VAL_EXT clear (a 24-bit PM timer)");
 	check(tc, !f->pm1b_evt_blk && !f->pm1b_cnt_blk && !f->pm2_cnt_blk &&
-	      !f->pm_tmr_blk && !f->gpe0_blk && !f->gpe1_blk &&
-	      !f->pm2_cnt_len && !f->pm_tmr_len && !f->gpe0_blk_len &&
-	      !f->gpe1_blk_len, "FADT: a PM1b, PM2, PM timer or GPE block");
+	      !f->gpe0_blk && !f->gpe1_blk &&
+	      !f->pm2_cnt_len && !f->gpe0_blk_len &&
+	      !f->gpe1_blk_len, "FADT: a PM1b, PM2 or GPE block");
 	check(tc, gas_zero(&f->x_pm1b_evt_blk) && gas_zero(&f->x_pm1b_cnt_blk) &&
-	      gas_zero(&f->x_pm2_cnt_blk) && gas_zero(&f->x_pm_tmr_blk) &&
+	      gas_zero(&f->x_pm2_cnt_blk) &&
 	      gas_zero(&f->x_gpe0_blk) && gas_zero(&f->x_gpe1_blk) &&
 	      gas_zero(&f->sleep_control_reg) &&
 	      gas_zero(&f->sleep_status_reg),
@@ -303,8 +316,11 @@ static void check_fadt(struct tcase *tc, const uint8_t *mem, uint64_t gpa,
 	check(tc, !(f->iapc_boot_arch & ACPI_FADT_BOOT_8042) &&
 	      f->iapc_boot_arch & ACPI_FADT_BOOT_NO_VGA &&
 	      !(f->iapc_boot_arch & ACPI_FADT_BOOT_NO_MSI) &&
-	      f->iapc_boot_arch & ACPI_FADT_BOOT_NO_CMOS_RTC,
+	      !(f->iapc_boot_arch & ACPI_FADT_BOOT_NO_CMOS_RTC),
 	      "FADT: IAPC_BOOT_ARCH %#x", f->iapc_boot_arch);
+	check(tc, f->century == 0x32 && !f->day_alrm && !f->mon_alrm,
+	      "FADT: CENTURY %#x DAY_ALRM %#x MON_ALRM %#x", f->century,
+	      f->day_alrm, f->mon_alrm);
 	check(tc, f->firmware_ctrl && f->firmware_ctrl == f->x_firmware_ctrl,
 	      "FADT: FIRMWARE_CTRL %#x, X_ %#llx", f->firmware_ctrl,
 	      (unsigned long long)f->x_firmware_ctrl);
@@ -588,6 +604,13 @@ static void iasl_tests(unsigned int ncpus, const uint8_t *mem,
 			check(&tc, strstr(dsl, "EisaId (\"PNP0501\")") &&
 			      strstr(dsl, "IRQNoFlags ()") &&
 			      strstr(dsl, "{4}"), "the DSDT has no COM1 on IRQ 4");
+			check(&tc, strstr(dsl, "EisaId (\"PNP0B00\")") &&
+			      strstr(dsl, "0x0070,             // Range Minimum") &&
+			      strstr(dsl, "{8}"),
+			      "the DSDT has no RTC at 0x70 on IRQ 8");
+			check(&tc, strstr(dsl, "\"QEMU0002\"") &&
+			      strstr(dsl, "0x0510,             // Range Minimum"),
+			      "the DSDT has no fw_cfg (QEMU0002) at 0x510");
 			check(&tc, strstr(dsl, "EisaId (\"PNP0C02\")") &&
 			      strstr(dsl, "0xE0000000"),
 			      "the DSDT does not reserve the ECAM");
@@ -742,6 +765,73 @@ static void pm_new(struct vmctl_pm *pm, struct pm_log *l)
 #define CNT	0x604
 #define SLP(typ)	((typ) << PM1_CNT_SLP_TYP_SHIFT)
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* floor(ns * 3579545 / 10^9) mod 2^32, the slow way. */
+static uint32_t ref_ticks(uint64_t ns)
+{
+	return (unsigned __int128)ns * 3579545 / 1000000000;
+}
+
+static void pm_timer_tests(void)
+{
+	static const uint64_t ns[] = {
+		0, 1, 279, 280, 999999999, 1000000000, 1199864000000ULL,
+		1199864100000ULL, 1199864178000ULL, 86400ULL * 1000000000 * 365,
+		UINT64_MAX / 3, UINT64_MAX,
+	};
+	struct vmctl_pm pm;
+	struct pm_log l;
+	struct tcase tc;
+	uint32_t a, b, w0, w1;
+	int64_t t0, t1;
+	double rate;
+	unsigned int i;
+
+	case_begin(&tc);
+	for (i = 0; i < ARRAY_SIZE(ns); i++)
+		check(&tc, vmctl_pm_timer_value(ns[i]) == ref_ticks(ns[i]),
+		      "%llu ns: %u ticks, want %u", (unsigned long long)ns[i],
+		      vmctl_pm_timer_value(ns[i]), ref_ticks(ns[i]));
+	/* 2^32 ticks are 1199.86 s: the count wraps to small values there. */
+	w0 = vmctl_pm_timer_value(1199864000000ULL);
+	w1 = vmctl_pm_timer_value(1200864000000ULL);
+	check(&tc, w0 > 0xfff00000u && w1 < 0x00400000u && w1 - w0 == 3579545,
+	      "around 2^32 ticks: %#x then %#x a second later", w0, w1);
+	case_end(&tc, "pm: PM_TMR = ns * 3579545 / 10^9 exactly, without overflow, wrapping at 32 bits");
+
+	case_begin(&tc);
+	pm_new(&pm, &l);
+	t0 = mono_ns();
+	a = vmctl_pm_read(&pm, VMCTL_PM_TMR_BLK, 4);
+	usleep(200000);
+	b = vmctl_pm_read(&pm, VMCTL_PM_TMR_BLK, 4);
+	t1 = mono_ns();
+	rate = (double)(uint32_t)(b - a) * 1e9 / (t1 - t0);
+	check(&tc, rate > 3579545 * 0.99 && rate <= 3579545 * 1.0001,
+	      "%u ticks in %lld ns: %.0f Hz", b - a, (long long)(t1 - t0),
+	      rate);
+	check(&tc, a < 3579545 / 10, "PM_TMR %u right after init", a);
+	b = vmctl_pm_read(&pm, VMCTL_PM_TMR_BLK, 4);
+	a = vmctl_pm_read(&pm, VMCTL_PM_TMR_BLK, 2) |
+	    vmctl_pm_read(&pm, VMCTL_PM_TMR_BLK + 2, 2) << 16;
+	check(&tc, (uint32_t)(a - b) < 3579545 / 100,
+	      "two word reads %#x, a dword read %#x", a, b);
+	vmctl_pm_write(&pm, VMCTL_PM_TMR_BLK, 0, 4);
+	check(&tc, vmctl_pm_read(&pm, VMCTL_PM_TMR_BLK, 4) - a < 3579545,
+	      "a write moved the timer");
+	check(&tc, (vmctl_pm_read(&pm, VMCTL_PM_TMR_BLK + 3, 2) & 0xff00) ==
+	      0xff00, "the byte past PM_TMR does not read 0xff");
+	vmctl_pm_destroy(&pm);
+	case_end(&tc, "pm: PM_TMR at 0x608 counts at 3.579545 MHz over a sleep, read-only");
+}
+
 static void pm_tests(void)
 {
 	struct vmctl_pm pm;
@@ -858,6 +948,8 @@ static void pm_tests(void)
 	check(&tc, l.poweroffs == 0, "a poweroff on reset");
 	vmctl_pm_destroy(&pm);
 	case_end(&tc, "pm: 0xcf9 <- 6 (the FADT's RESET_VALUE) resets");
+
+	pm_timer_tests();
 }
 
 /* The glue: what vmctl_pm_attach() registers, reached as vm.c does. */
@@ -905,12 +997,23 @@ static void glue_tests(void)
 	check(&tc, !vmctl_pm_attach(vm, &pm, log_poweroff, log_reset, &l),
 	      "vmctl_pm_attach failed");
 	check(&tc, pio_for(0x600) && pio_for(0x605) && !pio_for(0x606) &&
+	      !pio_for(0x607) && pio_for(0x608) && pio_for(0x60b) &&
+	      !pio_for(0x60c) &&
 	      !pio_for(0x5ff) && pio_for(0xcf9) && !pio_for(0xcf8) &&
-	      !pio_for(0xcfa), "registered ports: not 0x600-0x605 and 0xcf9");
+	      !pio_for(0xcfa),
+	      "registered ports: not 0x600-0x605, 0x608-0x60b and 0xcf9");
 	if (!tc.ok)
 		goto out;
 	check(&tc, pio_in(CNT, 2) == PM1_CNT_SCI_EN, "PM1_CNT reads %#x",
 	      pio_in(CNT, 2));
+	{
+		uint32_t t0 = pio_in(VMCTL_PM_TMR_BLK, 4), t1;
+
+		usleep(10000);
+		t1 = pio_in(VMCTL_PM_TMR_BLK, 4);
+		check(&tc, t1 - t0 >= 35795 && t1 - t0 < 3579545,
+		      "PM_TMR through the port: %u ticks in 10 ms", t1 - t0);
+	}
 	irq_calls = irq_repeats = irq_bad_gsi = 0;
 	irq_level = -1;
 	pio_out(EN, PM1_EN_PWRBTN, 2);

@@ -21,13 +21,15 @@
  *         SCI_INT 9; SMI_CMD 0, so the OS finds ACPI mode on already;
  *         PM1a_EVT_BLK I/O 0x600 length 4 (PM1_STS 0x600, PM1_EN 0x602),
  *         PM1a_CNT_BLK I/O 0x604 length 2, in both the 32-bit fields and the
- *         X_ Generic Address Structures; no PM1b, PM2, PM timer or GPE
- *         blocks; no C2/C3 (latencies over the limits); RESET_REG I/O 0xcf9
+ *         X_ Generic Address Structures; PM_TMR_BLK I/O 0x608 length 4,
+ *         X_PM_TMR_BLK 32 bits, dword access; no PM1b, PM2 or GPE blocks; no C2/C3 (latencies over the limits); RESET_REG I/O 0xcf9
  *         byte, RESET_VALUE 0x06. Flags: WBINVD, PROC_C1 (HLT works),
- *         SLP_BUTTON and FIX_RTC (neither fixed event exists), RESET_REG_SUP;
+ *         SLP_BUTTON and FIX_RTC (neither fixed event exists), TMR_VAL_EXT
+ *         (the PM timer counts 32 bits), RESET_REG_SUP;
  *         PWR_BUTTON clear: the fixed-feature power button exists.
- *         IAPC_BOOT_ARCH: LEGACY_DEVICES (COM1), VGA not present, CMOS
- *         RTC not present; 8042 clear. MSI is supported (NO_MSI clear:
+ *         IAPC_BOOT_ARCH: LEGACY_DEVICES (COM1), VGA not present; CMOS
+ *         RTC not present unless cfg->cmos_rtc, which also sets CENTURY to
+ *         the RTC's century byte 0x32 (hw/rtc.c); 8042 clear. MSI is supported (NO_MSI clear:
  *         Linux would otherwise turn MSI and MSI-X off for every device).
  *   MADT  revision 5: local APIC address 0xfee00000, flags 0 (no 8259s);
  *         one enabled Processor Local APIC per vCPU i, UID i and APIC ID i;
@@ -41,7 +43,7 @@
  *         devices wrote with aml.h (the PM's \_S5, each UART, the PCI host
  *         bridge and its _PRT): machine.c gathers it.
  *
- * dev_pm.c implements the PM1 registers, port 0xcf9 and the SCI; the port
+ * hw/pm.c implements the PM1 registers, the PM timer, port 0xcf9 and the SCI; the port
  * numbers and GSI here come from its header so the two cannot disagree.
  */
 #include <stdio.h>
@@ -50,6 +52,7 @@
 
 #include "acpi/acpi.h"
 #include "hw/pm.h"
+#include "hw/rtc.h"
 
 #define ACPI_OEM_ID		"HVX   "
 #define ACPI_CREATOR_ID		"HVX "
@@ -172,7 +175,8 @@ static void build_mcfg(uint8_t *buf, const struct vmctl_acpi_config *cfg)
 	finish(buf, sizeof(m) + sizeof(e));
 }
 
-static void build_fadt(uint8_t *buf, uint32_t facs, uint32_t dsdt)
+static void build_fadt(uint8_t *buf, uint32_t facs, uint32_t dsdt,
+		       bool cmos_rtc)
 {
 	struct acpi_fadt f;
 
@@ -199,16 +203,21 @@ static void build_fadt(uint8_t *buf, uint32_t facs, uint32_t dsdt)
 				  ACPI_GAS_ACCESS_WORD);
 	f.x_pm1a_cnt_blk = io_gas(VMCTL_PM1A_CNT_BLK, VMCTL_PM1_CNT_LEN,
 				  ACPI_GAS_ACCESS_WORD);
+	f.pm_tmr_blk = VMCTL_PM_TMR_BLK;
+	f.pm_tmr_len = VMCTL_PM_TMR_LEN;
+	f.x_pm_tmr_blk = io_gas(VMCTL_PM_TMR_BLK, VMCTL_PM_TMR_LEN,
+				ACPI_GAS_ACCESS_DWORD);
 
 	f.p_lvl2_lat = ACPI_NO_C2_LAT;
 	f.p_lvl3_lat = ACPI_NO_C3_LAT;
-	f.century = 0;			/* no RTC */
+	/* The RTC has no day or month alarm; its century is CMOS byte 0x32. */
+	f.century = cmos_rtc ? VMCTL_RTC_CENTURY : 0;
 
-	f.iapc_boot_arch = ACPI_FADT_BOOT_LEGACY_DEVICES |
-			   ACPI_FADT_BOOT_NO_VGA | ACPI_FADT_BOOT_NO_CMOS_RTC;
+	f.iapc_boot_arch = ACPI_FADT_BOOT_LEGACY_DEVICES | ACPI_FADT_BOOT_NO_VGA |
+			   (cmos_rtc ? 0 : ACPI_FADT_BOOT_NO_CMOS_RTC);
 	f.flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 |
 		  ACPI_FADT_SLP_BUTTON | ACPI_FADT_FIX_RTC |
-		  ACPI_FADT_RESET_REG_SUP;
+		  ACPI_FADT_TMR_VAL_EXT | ACPI_FADT_RESET_REG_SUP;
 	f.reset_reg = io_gas(VMCTL_PM_RESET_PORT, 1, ACPI_GAS_ACCESS_BYTE);
 	f.reset_value = VMCTL_PM_RESET_VALUE;
 	f.minor_version = ACPI_FADT_MINOR;
@@ -276,7 +285,7 @@ int vmctl_acpi_build(uint8_t *mem, uint64_t mem_size,
 	build_madt(area + madt, cfg->ncpus);
 	if (mcfg_len)
 		build_mcfg(area + mcfg, cfg);
-	build_fadt(area + fadt, base + facs, base + dsdt);
+	build_fadt(area + fadt, base + facs, base + dsdt, cfg->cmos_rtc);
 
 	memset(&fc, 0, sizeof(fc));
 	memcpy(fc.signature, "FACS", 4);

@@ -12,6 +12,7 @@
 #ifndef VMCTL_ACPI_H
 #define VMCTL_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,8 @@ struct vmctl_acpi_config {
 	/* PCI ECAM for the MCFG table, bus 0 to @ecam_last_bus; 0: no MCFG. */
 	uint64_t ecam_base;
 	uint8_t ecam_last_bus;
+	/* The CMOS RTC is there (hw/rtc.h): FADT CENTURY, no NO_CMOS_RTC. */
+	bool cmos_rtc;
 };
 
 #define VMCTL_ACPI_MAX_CPUS	64
@@ -58,6 +61,7 @@ struct acpi_gas {
 #define ACPI_GAS_SYSTEM_IO		1
 #define ACPI_GAS_ACCESS_BYTE		1
 #define ACPI_GAS_ACCESS_WORD		2
+#define ACPI_GAS_ACCESS_DWORD		3
 
 /* 5.2.5.3: Root System Description Pointer, revision 2. */
 struct acpi_rsdp {
@@ -153,6 +157,7 @@ struct acpi_fadt {
 #define ACPI_FADT_PWR_BUTTON		(1u << 4)	/* set: no fixed button */
 #define ACPI_FADT_SLP_BUTTON		(1u << 5)	/* set: no fixed button */
 #define ACPI_FADT_FIX_RTC		(1u << 6)	/* set: no fixed RTC event */
+#define ACPI_FADT_TMR_VAL_EXT		(1u << 8)	/* PM_TMR is 32 bits */
 #define ACPI_FADT_RESET_REG_SUP		(1u << 10)
 #define ACPI_FADT_HW_REDUCED_ACPI	(1u << 20)
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,4 +56,31 @@ int vmctl_image_read_at(int fd, const char *path, void *buf, uint64_t len,
 		len -= n;
 	}
 	return 0;
+}
+
+const void *vmctl_image_map(const char *path, uint64_t *size)
+{
+	static const char empty[1];
+	int fd = vmctl_image_open(path, size);
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	if (!*size) {
+		close(fd);
+		return empty;		/* mmap() refuses a length of 0 */
+	}
+	p = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);			/* the mapping keeps the file */
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "vmctl: %s: mmap: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+void vmctl_image_unmap(const void *p, uint64_t size)
+{
+	if (p && size)
+		munmap((void *)p, size);
 }

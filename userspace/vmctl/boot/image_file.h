@@ -22,4 +22,14 @@ int vmctl_image_open(const char *path, uint64_t *size);
 int vmctl_image_read_at(int fd, const char *path, void *buf, uint64_t len,
 			uint64_t off);
 
+/*
+ * The whole of @path mapped read-only and private, its size in @size, for
+ * devices that hand a file's bytes to the guest on demand (fw_cfg): pages
+ * are read only if the guest asks for them. NULL with a message on error;
+ * an empty file maps as a valid pointer to nothing. Undo with
+ * vmctl_image_unmap().
+ */
+const void *vmctl_image_map(const char *path, uint64_t *size);
+void vmctl_image_unmap(const void *p, uint64_t size);
+
 #endif /* VMCTL_IMAGE_FILE_H */

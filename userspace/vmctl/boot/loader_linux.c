@@ -461,15 +461,18 @@ int vmctl_boot_vcpu_set(int vcpu_fd, const struct hvx_sregs *sregs,
 }
 
 int vmctl_load_linux(struct vmctl_vm *vm, const char *kernel,
-		     const char *initrd, const char *cmdline)
+		     const char *initrd, const char *cmdline,
+		     struct vmctl_linux_info *info)
 {
-	struct vmctl_linux_info info;
+	struct vmctl_linux_info own;
 	struct hvx_sregs sregs;
 	struct hvx_regs regs;
 
-	if (vmctl_linux_setup_memory(vm, kernel, initrd, cmdline, &info) ||
+	if (!info)
+		info = &own;
+	if (vmctl_linux_setup_memory(vm, kernel, initrd, cmdline, info) ||
 	    vmctl_boot_vcpu_get(vm->vcpu_fd, &sregs))
 		return -1;
-	vmctl_linux_vcpu_state(&info, &sregs, &regs);
+	vmctl_linux_vcpu_state(info, &sregs, &regs);
 	return vmctl_boot_vcpu_set(vm->vcpu_fd, &sregs, &regs, "64-bit mode");
 }

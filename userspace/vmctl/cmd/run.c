@@ -26,6 +26,8 @@
 
 #include "block/opts.h"
 #include "block/raw.h"
+#include "boot/boot_params.h"
+#include "boot/image_file.h"
 #include "boot/loader_multiboot.h"
 #include "cmd/run_options.h"
 #include "core/cgroup.h"
@@ -81,6 +83,8 @@ struct run_ctx {
 	struct vmctl_cgroup cg;		/* path "" when it has none */
 	/* The exit port's status: the first write's; 0 (never one) before. */
 	_Atomic uint32_t exit_status;
+	/* The guest's RTC minus host UTC: a time it sets survives reboots. */
+	int64_t rtc_delta_ns;
 };
 
 static void run_usage(void)
@@ -320,9 +324,64 @@ static const struct vmctl_control_ops control_ops = {
 
 /* ---- One boot ----------------------------------------------------------- */
 
-static int load_kernel(struct vmctl_machine *m, const struct run_opts *o)
+/* The files fw_cfg hands out, mapped for one boot (fw_cfg.h). */
+struct boot_files {
+	const void *kernel, *initrd;
+	uint64_t kernel_size, initrd_size;
+};
+
+static void unmap_boot_files(struct boot_files *f)
+{
+	vmctl_image_unmap(f->kernel, f->kernel_size);
+	vmctl_image_unmap(f->initrd, f->initrd_size);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * fw_cfg's kernel, initrd and command line: the files as mapped, split and
+ * placed as the loader did (a bzImage's setup sectors apart from its
+ * protected-mode part, as QEMU gives them).
+ */
+static int fill_fw_cfg(struct vmctl_machine *m, const struct run_opts *o,
+		       const struct vmctl_linux_info *li, struct boot_files *f)
+{
+	struct vmctl_fw_cfg_config *c = &m->fw_cfg_items;
+	uint64_t setup;
+
+	f->kernel = vmctl_image_map(o->kernel, &f->kernel_size);
+	if (!f->kernel)
+		return -1;
+	if (o->initrd) {
+		f->initrd = vmctl_image_map(o->initrd, &f->initrd_size);
+		if (!f->initrd)
+			return -1;
+	}
+	if (f->kernel_size > UINT32_MAX || f->initrd_size > UINT32_MAX) {
+		fprintf(stderr, "vmctl: fw_cfg: a kernel or initrd of 4 GiB or more\n");
+		return -1;
+	}
+	c->cmdline = o->append;
+	if (o->multiboot) {
+		c->kernel = (struct vmctl_fw_cfg_blob){ f->kernel, f->kernel_size, 0 };
+		return 0;
+	}
+	setup = f->kernel_size - li->kernel_size;
+	c->setup = (struct vmctl_fw_cfg_blob){ f->kernel, setup, 0 };
+	c->kernel = (struct vmctl_fw_cfg_blob){
+		(const uint8_t *)f->kernel + setup, li->kernel_size, li->kernel_addr,
+	};
+	c->initrd = (struct vmctl_fw_cfg_blob){
+		f->initrd, f->initrd_size, li->initrd_addr,
+	};
+	c->cmdline_addr = li->cmdline_addr;
+	return 0;
+}
+
+static int load_kernel(struct vmctl_machine *m, const struct run_opts *o,
+		       struct boot_files *files)
 {
 	struct vmctl_vm *vm = &m->vm;
+	struct vmctl_linux_info li;
 	uint64_t rsdp;
 	unsigned int i;
 
@@ -331,10 +390,14 @@ static int load_kernel(struct vmctl_machine *m, const struct run_opts *o)
 			return -1;
 	if (vmctl_machine_acpi(m, &rsdp))
 		return -1;
-	if (o->multiboot)
-		return vmctl_load_multiboot(vm, o->kernel, o->append,
-					    o->modules, o->nmodules);
-	return vmctl_load_linux(vm, o->kernel, o->initrd, o->append);
+	if (o->multiboot) {
+		if (vmctl_load_multiboot(vm, o->kernel, o->append,
+					 o->modules, o->nmodules))
+			return -1;
+	} else if (vmctl_load_linux(vm, o->kernel, o->initrd, o->append, &li)) {
+		return -1;
+	}
+	return fill_fw_cfg(m, o, &li, files);
 }
 
 static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
@@ -348,8 +411,9 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 		.nnics = o->nnics, .balloon = o->balloon,
 		.on_poweroff = on_poweroff, .on_reset = on_reset,
 		.exit_port = o->exit_port, .on_exit = on_exit_port,
-		.opaque = ctx,
+		.rtc_delta_ns = &ctx->rtc_delta_ns, .opaque = ctx,
 	};
+	struct boot_files files = { 0 };
 	struct vmctl_machine m;
 	enum vmctl_stop stop;
 	unsigned int i;
@@ -368,9 +432,10 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 	if (o->raw)
 		err = vmctl_load_raw(&m.vm, o->raw, o->load_addr);
 	else
-		err = load_kernel(&m, o);
+		err = load_kernel(&m, o, &files);
 	if (err) {
 		vmctl_machine_destroy(&m);
+		unmap_boot_files(&files);
 		*exit_code = VMCTL_ERR;
 		return VMCTL_STOP_ERROR;
 	}
@@ -395,6 +460,7 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 	if (o->stats)
 		vmctl_vm_print_stats(&m.vm, stderr);
 	vmctl_machine_destroy(&m);
+	unmap_boot_files(&files);
 	*exit_code = VMCTL_OK;
 	return stop;
 }

@@ -5,7 +5,9 @@
  *   2. the ports of absent legacy hardware, which claim nothing else;
  *   3. the serial ports, so that anything after can already be seen;
  *   4. the ACPI PM registers (the guest's way out: poweroff, reset);
- *   5. the PCI host bridge, then the devices on it in slot order: the
+ *   5. the CMOS RTC (with its timer thread) and fw_cfg, which need
+ *      nothing after them;
+ *   6. the PCI host bridge, then the devices on it in slot order: the
  *      disks, in command-line order (so the first --disk is vda), then
  *      the NICs, likewise (the first --nic is the guest's first NIC).
  * Destruction runs the list backwards, after the vCPUs stopped, so that
@@ -52,6 +54,29 @@ int vmctl_machine_create(struct vmctl_machine *m,
 			    cfg->opaque))
 		goto fail;
 	m->pm_on = true;
+	{
+		struct vmctl_rtc_config rtc = {
+			.ram_below_4g = cfg->mem_bytes < (4ULL << 30) ?
+					cfg->mem_bytes : 4ULL << 30,
+			.cpus = cfg->cpus,
+			.delta_ns = cfg->rtc_delta_ns ? *cfg->rtc_delta_ns : 0,
+		};
+
+		/* RAM is one slot at 0 (vm.c): what passes 4 GiB is above it. */
+		rtc.ram_above_4g = cfg->mem_bytes - rtc.ram_below_4g;
+		if (vmctl_rtc_attach(&m->vm, &m->rtc, &rtc)) {
+			vmctl_rtc_destroy(&m->rtc);
+			goto fail;
+		}
+		m->rtc_on = true;
+	}
+	m->fw_cfg_items.ram_bytes = cfg->mem_bytes;
+	m->fw_cfg_items.cpus = cfg->cpus;
+	if (vmctl_fw_cfg_attach(&m->vm, &m->fw_cfg, &m->fw_cfg_items)) {
+		vmctl_fw_cfg_destroy(&m->fw_cfg);
+		goto fail;
+	}
+	m->fw_cfg_on = true;
 	if (pci_host_init(&m->pci, &m->vm))
 		goto fail;
 	m->pci_on = true;
@@ -88,6 +113,11 @@ int vmctl_machine_acpi(struct vmctl_machine *m, uint64_t *rsdp_gpa)
 
 	aml_init(&aml);
 	vmctl_pm_dsdt(&aml);
+	if (m->rtc_on)
+		vmctl_rtc_dsdt(&aml);
+	if (m->fw_cfg_on)
+		vmctl_fw_cfg_dsdt(&aml);
+	acpi.cmos_rtc = m->rtc_on;
 	for (i = 0; i < m->nserial; i++)
 		vmctl_serial_dsdt(m->cfg->serial[i], &aml, i + 1);
 	if (m->pci_on) {
@@ -112,11 +142,18 @@ void vmctl_machine_destroy(struct vmctl_machine *m)
 		virtio_blk_destroy(m->disk[--m->ndisks]);
 	if (m->pci_on)
 		pci_host_destroy(&m->pci);
+	if (m->fw_cfg_on)
+		vmctl_fw_cfg_destroy(&m->fw_cfg);
+	if (m->rtc_on) {
+		if (m->cfg->rtc_delta_ns)
+			*m->cfg->rtc_delta_ns = vmctl_rtc_delta_ns(&m->rtc);
+		vmctl_rtc_destroy(&m->rtc);
+	}
 	if (m->pm_on)
 		vmctl_pm_destroy(&m->pm);
 	while (m->nserial)
 		vmctl_serial_detach(m->cfg->serial[--m->nserial]);
 	if (m->vm_on)
 		vmctl_vm_destroy(&m->vm);
-	m->pci_on = m->pm_on = m->vm_on = false;
+	m->pci_on = m->fw_cfg_on = m->rtc_on = m->pm_on = m->vm_on = false;
 }

@@ -6,8 +6,9 @@
  * themselves; the machine only collects it.
  *
  * A kernel's machine: in-kernel LAPICs and IOAPIC, the absent 8259s' mask
- * ports, the serial ports, the ACPI PM registers, a PCI host bridge and
- * the disks on it, and the ACPI tables describing them. A raw image's: one
+ * ports, the serial ports, the ACPI PM registers and timer, the CMOS RTC,
+ * QEMU's fw_cfg, a PCI host bridge and the disks on it, and the ACPI
+ * tables describing them. A raw image's: one
  * vCPU, no interrupt controllers, the serial ports only. Either has the
  * exit port of test kernels if asked for.
  */
@@ -19,7 +20,9 @@
 
 #include "core/vm.h"
 #include "hw/exit_port.h"
+#include "hw/fw_cfg.h"
 #include "hw/pm.h"
+#include "hw/rtc.h"
 #include "pci/pci.h"
 
 struct vmctl_serial;
@@ -56,6 +59,12 @@ struct vmctl_machine_config {
 	/* The guest powered off or asked for a reset (hw/pm.h). */
 	void (*on_poweroff)(void *opaque);
 	void (*on_reset)(void *opaque);
+	/*
+	 * The RTC's clock minus the host's UTC (hw/rtc.h): read at creation,
+	 * written back at destruction, so that a time the guest set outlives
+	 * its reboots. NULL: start from the host's time each boot.
+	 */
+	int64_t *rtc_delta_ns;
 	/* The exit port's (hw/exit_port.h), at @exit_port; 0: none. */
 	uint16_t exit_port;
 	void (*on_exit)(void *opaque, uint32_t status);
@@ -67,13 +76,21 @@ struct vmctl_machine {
 	struct vmctl_vm vm;
 	struct vmctl_pm pm;
 	struct vmctl_exit_port exit_port;
+	struct vmctl_rtc rtc;
+	struct vmctl_fw_cfg fw_cfg;
+	/*
+	 * What fw_cfg gives the guest: memory and CPUs from the config; the
+	 * boot blobs are the caller's to fill in after loading the kernel and
+	 * before the vCPUs run (fw_cfg.h), and to keep until destruction.
+	 */
+	struct vmctl_fw_cfg_config fw_cfg_items;
 	struct pci_host pci;
 	struct virtio_blk *disk[VMCTL_MAX_DISKS];
 	struct virtio_net *nic[VMCTL_MAX_NICS];
 	struct virtio_balloon *balloon;	/* NULL without one */
 	/* How far creation got: destroy undoes exactly that. */
 	unsigned int nserial, ndisks, nnics;
-	bool vm_on, pm_on, pci_on;
+	bool vm_on, pm_on, rtc_on, fw_cfg_on, pci_on;
 };
 
 /* Create the VM and its devices. 0, or -1 with a message (nothing left). */

@@ -131,8 +131,11 @@ int vmctl_load_raw(struct vmctl_vm *vm, const char *path, uint64_t addr);
  * is empty). Guest memory must be at most 3 GiB. boot_params.h has the
  * layout and the halves that tests call without /dev/hvx.
  */
+struct vmctl_linux_info;
+/* With @info (may be NULL): where it all went, for fw_cfg. */
 int vmctl_load_linux(struct vmctl_vm *vm, const char *kernel,
-		     const char *initrd, const char *cmdline);
+		     const char *initrd, const char *cmdline,
+		     struct vmctl_linux_info *info);
 
 /*
  * cpuid.c: HVX_SET_CPUID on @vcpu_fd with the host's CPUID minus what hvx

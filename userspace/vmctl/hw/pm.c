@@ -16,6 +16,17 @@
  *          (bit 2) are write-only. A write with SLP_EN set and SLP_TYP 5
  *          (the DSDT's \_S5) calls on_poweroff(); other sleep types are
  *          ignored: S1-S4 are not offered by the DSDT.
+ *   0x608  PM_TMR, 32 bits, read-only (ACPI 6.3 4.8.3.3): a 3.579545 MHz
+ *          count that wraps at 2^32 (the FADT sets TMR_VAL_EXT), from
+ *          CLOCK_MONOTONIC, 0 when the machine is made. Monotonic rather than
+ *          the TSC: it is what vmctl's other timers use, it does not depend
+ *          on the TSC being invariant or on its rate (which the guest's
+ *          calibration against this very timer is meant to find), and the
+ *          vDSO reads it without a system call. ns * 3579545 / 10^9 is
+ *          taken apart into whole seconds and the rest, so it is exact and
+ *          cannot overflow. The timer's carry event (TMR_STS, TMR_EN) is not
+ *          emulated: TMR_STS reads 0 and TMR_EN only sticks; Linux and
+ *          ACPICA read the counter and never wait for the carry.
  *   0xcf9  the PC reset control register, one byte: a write with bit 2
  *          (RST_CPU) set, such as the FADT's RESET_VALUE 0x06 or 0x0e,
  *          calls on_reset(). Bits 1 and 3 read back.
@@ -36,6 +47,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "acpi/aml.h"
 #include "hw/pm.h"
@@ -52,6 +64,22 @@ _Static_assert(VMCTL_PM1A_CNT_BLK == VMCTL_PM1A_EVT_BLK + VMCTL_PM1_EVT_LEN,
 /* The bits of PM1_STS that hold state; the rest read 0. */
 #define PM1_STS_MASK	(PM1_STS_PWRBTN | PM1_STS_WAK)
 
+static int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+uint32_t vmctl_pm_timer_value(uint64_t ns)
+{
+	uint64_t s = ns / 1000000000, r = ns % 1000000000;
+
+	/* r * HZ < 3.6e15: no overflow; s * HZ only loses what wraps anyway. */
+	return s * VMCTL_PM_TMR_HZ + r * VMCTL_PM_TMR_HZ / 1000000000;
+}
+
 void vmctl_pm_init(struct vmctl_pm *pm,
 		   int (*set_sci)(void *sci_opaque, int level), void *sci_opaque,
 		   void (*on_poweroff)(void *), void (*on_reset)(void *),
@@ -64,6 +92,7 @@ void vmctl_pm_init(struct vmctl_pm *pm,
 	pm->on_poweroff = on_poweroff;
 	pm->on_reset = on_reset;
 	pm->opaque = opaque;
+	pm->tmr_base = monotonic_ns();
 }
 
 void vmctl_pm_destroy(struct vmctl_pm *pm)
@@ -98,9 +127,12 @@ static uint16_t reg_read(const struct vmctl_pm *pm, unsigned int reg)
 
 uint32_t vmctl_pm_read(struct vmctl_pm *pm, uint16_t port, uint8_t size)
 {
-	uint32_t val = 0;
+	uint32_t val = 0, tmr = 0;
 	unsigned int i, off;
 
+	if (port + size > VMCTL_PM_TMR_BLK &&
+	    port < VMCTL_PM_TMR_BLK + VMCTL_PM_TMR_LEN)
+		tmr = vmctl_pm_timer_value(monotonic_ns() - pm->tmr_base);
 	pthread_mutex_lock(&pm->lock);
 	for (i = 0; i < size && i < 4; i++) {
 		uint32_t byte = 0xff;	/* past the block: an undecoded port */
@@ -108,6 +140,9 @@ uint32_t vmctl_pm_read(struct vmctl_pm *pm, uint16_t port, uint8_t size)
 		off = port + i;
 		if (off == VMCTL_PM_RESET_PORT)
 			byte = pm->reset;
+		else if (off >= VMCTL_PM_TMR_BLK &&
+			 off < VMCTL_PM_TMR_BLK + VMCTL_PM_TMR_LEN)
+			byte = tmr >> (off - VMCTL_PM_TMR_BLK) * 8 & 0xff;
 		else if (off >= VMCTL_PM1A_EVT_BLK &&
 			 off < VMCTL_PM1A_EVT_BLK + PM_BLOCK_LEN) {
 			off -= VMCTL_PM1A_EVT_BLK;
@@ -210,6 +245,18 @@ static void pm1_write(void *opaque, uint64_t off, const void *data,
 	pm_io(opaque, VMCTL_PM1A_EVT_BLK + off, true, (void *)data, len);
 }
 
+static void tmr_read(void *opaque, uint64_t off, void *data, unsigned int len)
+{
+	memset(data, 0xff, len);
+	pm_io(opaque, VMCTL_PM_TMR_BLK + off, false, data, len);
+}
+
+/* PM_TMR is read-only. */
+static void tmr_write(void *opaque, uint64_t off, const void *data,
+		      unsigned int len)
+{
+}
+
 static void rst_read(void *opaque, uint64_t off, void *data, unsigned int len)
 {
 	memset(data, 0xff, len);
@@ -226,6 +273,10 @@ static const struct vmctl_io_ops pm1_ops = {
 	.read = pm1_read, .write = pm1_write,
 };
 
+static const struct vmctl_io_ops tmr_ops = {
+	.read = tmr_read, .write = tmr_write,
+};
+
 static const struct vmctl_io_ops rst_ops = {
 	.read = rst_read, .write = rst_write,
 };
@@ -237,6 +288,8 @@ int vmctl_pm_attach(struct vmctl_vm *vm, struct vmctl_pm *pm,
 	vmctl_pm_init(pm, pm_set_sci, vm, on_poweroff, on_reset, opaque);
 	if (vmctl_bus_register(&vm->pio, VMCTL_PM1A_EVT_BLK, PM_BLOCK_LEN,
 			       &pm1_ops, pm, "acpi-pm1") ||
+	    vmctl_bus_register(&vm->pio, VMCTL_PM_TMR_BLK, VMCTL_PM_TMR_LEN,
+			       &tmr_ops, pm, "acpi-pm-tmr") ||
 	    vmctl_bus_register(&vm->pio, VMCTL_PM_RESET_PORT, 1, &rst_ops, pm,
 			       "reset-cf9"))
 		return -1;

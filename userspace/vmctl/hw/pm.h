@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The ACPI fixed hardware of a vmctl guest: the PM1a event and control
- * registers, the reset port 0xcf9 and the fixed-feature power button, with
+ * registers, the PM timer, the reset port 0xcf9 and the fixed-feature power button, with
  * the SCI on GSI 9. dev_pm.c describes the model; acpi.c's FADT and MADT
  * advertise the same ports and interrupt, from the constants below.
  */
@@ -18,6 +18,9 @@ struct vmctl_vm;
 #define VMCTL_PM1_EVT_LEN	4
 #define VMCTL_PM1A_CNT_BLK	0x604	/* PM1_CNT */
 #define VMCTL_PM1_CNT_LEN	2
+#define VMCTL_PM_TMR_BLK	0x608	/* PM_TMR, 32 bits (TMR_VAL_EXT) */
+#define VMCTL_PM_TMR_LEN	4
+#define VMCTL_PM_TMR_HZ		3579545	/* ACPI 6.3 4.8.3.3: 3.579545 MHz */
 #define VMCTL_PM_RESET_PORT	0xcf9	/* the PC's reset control register */
 #define VMCTL_PM_RESET_VALUE	0x06	/* full reset: SYS_RST | RST_CPU */
 #define VMCTL_PM_SCI_GSI	9	/* ISA IRQ 9, identity-mapped */
@@ -41,6 +44,7 @@ struct vmctl_pm {
 	pthread_mutex_t lock;
 	uint16_t sts, en, cnt, reset;
 	bool sci;		/* the level last driven onto the SCI line */
+	int64_t tmr_base;	/* CLOCK_MONOTONIC ns at which PM_TMR read 0 */
 	/* Drives the SCI; 0 on success. Called with @lock held. */
 	int (*set_sci)(void *sci_opaque, int level);
 	void *sci_opaque;
@@ -53,7 +57,8 @@ struct vmctl_pm {
 /*
  * The register logic, without a VM: tests call these directly. @port is
  * the I/O port of the access's first byte, @size 1, 2 or 4 bytes; bytes
- * beyond the block are ignored (writes) or read as 0xff. Reads return the
+ * beyond the block are ignored (writes) or read as 0xff. PM_TMR's ports
+ * read the timer, which init starts at 0. Reads return the
  * value in the low @size bytes.
  */
 void vmctl_pm_init(struct vmctl_pm *pm,
@@ -64,6 +69,12 @@ void vmctl_pm_destroy(struct vmctl_pm *pm);
 uint32_t vmctl_pm_read(struct vmctl_pm *pm, uint16_t port, uint8_t size);
 void vmctl_pm_write(struct vmctl_pm *pm, uint16_t port, uint32_t val,
 		    uint8_t size);
+
+/*
+ * PM_TMR's value @ns nanoseconds after it read 0: the ticks of a 3.579545
+ * MHz clock, modulo 2^32 (it wraps as the 32-bit counter does).
+ */
+uint32_t vmctl_pm_timer_value(uint64_t ns);
 
 /*
  * Press the power button: set PWRBTN_STS and raise the SCI if the guest
