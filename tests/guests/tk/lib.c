@@ -300,6 +300,49 @@ static void idt_init(void)
 	load_idt();
 }
 
+static bool same(const void *a, const char *b, unsigned int n)
+{
+	const char *p = a;
+
+	while (n--)
+		if (*p++ != *b++)
+			return false;
+	return true;
+}
+
+static bool sum_ok(const void *p, u32 len)
+{
+	const u8 *b = p;
+	u8 s = 0;
+
+	while (len--)
+		s += *b++;
+	return !s;
+}
+
+const struct tk_sdt *tk_acpi_table(const char *sig)
+{
+	const struct tk_sdt *rsdt = NULL, *t;
+	u32 a, i, n;
+
+	for (a = 0xe0000; a < 0x100000; a += 16) {
+		if (same((const void *)a, "RSD PTR ", 8) &&
+		    sum_ok((const void *)a, 20)) {
+			rsdt = (const struct tk_sdt *)rd32(a + 16);
+			break;
+		}
+	}
+	if (!rsdt || !same(rsdt->sig, "RSDT", 4) || !sum_ok(rsdt, rsdt->len))
+		return NULL;
+	n = (rsdt->len - sizeof(*rsdt)) / 4;
+	for (i = 0; i < n; i++) {
+		t = (const struct tk_sdt *)rd32((u32)(rsdt + 1) + 4 * i);
+		if (same(t->sig, sig, 4) && sum_ok(t, t->len))
+			return t;
+	}
+	return NULL;
+}
+
 u32 tk_apic_id(void)
 {
 	return apic_read(APIC_ID) >> 24;

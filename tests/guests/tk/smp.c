@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tk_smp: the second CPU, as an OS starts and uses it. The MADT (found by
- * the RSDP scan of 0xE0000-0xFFFFF, ACPI 6.3 5.2.5.1) says how many CPUs
+ * tk_smp: the second CPU, as an OS starts and uses it. The MADT says how many CPUs
  * there are; with two, the kernel starts the one with APIC ID 1 by INIT,
  * SIPI, SIPI (SDM Vol. 3A 8.4.4.1), and checks fixed IPIs both ways, an
  * IPI waking a halted CPU, the all-excluding-self shorthand, and an NMI
@@ -11,14 +10,6 @@
 
 #define PING_VEC	0x50
 #define PONG_VEC	0x51
-
-struct sdt {
-	char sig[4];
-	u32 len;
-	u8 rev, sum;
-	char oem[6], table[8];
-	u32 oem_rev, creator, creator_rev;
-} __packed;
 
 static volatile u32 pings, pongs, ap_nmis, ap_wakeups;
 
@@ -30,45 +21,20 @@ static bool same(const char *a, const char *b, unsigned int n)
 	return true;
 }
 
-static bool sum_ok(const void *p, u32 len)
-{
-	const u8 *b = p;
-	u8 s = 0;
-
-	while (len--)
-		s += *b++;
-	return !s;
-}
-
 /* Enabled Processor Local APIC entries of the MADT; -1 without one. */
 static int madt_cpus(void)
 {
-	const struct sdt *rsdt = NULL;
-	u32 a, i, *ent;
-	int cpus = -1;
+	const struct tk_sdt *t = tk_acpi_table("APIC");
+	const u8 *p, *end;
+	int cpus = 0;
 
-	for (a = 0xe0000; a < 0x100000; a += 16) {
-		if (same((const char *)a, "RSD PTR ", 8) && sum_ok((void *)a, 20)) {
-			rsdt = (const struct sdt *)rd32(a + 16);
-			break;
-		}
-	}
-	if (!rsdt || !same(rsdt->sig, "RSDT", 4) || !sum_ok(rsdt, rsdt->len))
+	if (!t)
 		return -1;
-	ent = (u32 *)(rsdt + 1);
-	for (i = 0; i < (rsdt->len - sizeof(*rsdt)) / 4; i++) {
-		const struct sdt *t = (const struct sdt *)ent[i];
-		const u8 *p, *end;
-
-		if (!same(t->sig, "APIC", 4) || !sum_ok(t, t->len))
-			continue;
-		cpus = 0;
-		/* After the header: local APIC address and flags, 8 bytes. */
-		end = (const u8 *)t + t->len;
-		for (p = (const u8 *)(t + 1) + 8; p + 2 <= end && p[1]; p += p[1])
-			if (p[0] == 0 && (p[4] & 1))	/* type 0, Enabled */
-				cpus++;
-	}
+	/* After the header: local APIC address and flags, 8 bytes. */
+	end = (const u8 *)t + t->len;
+	for (p = (const u8 *)(t + 1) + 8; p + 2 <= end && p[1]; p += p[1])
+		if (p[0] == 0 && (p[4] & 1))	/* type 0, Enabled */
+			cpus++;
 	return cpus;
 }
 

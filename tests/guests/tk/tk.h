@@ -115,6 +115,22 @@ static inline u64 tk_ms(u32 ms)
 	return tk_tsc_khz * ms;
 }
 
+/* An ACPI table's header (ACPI 6.3 5.2.6). */
+struct tk_sdt {
+	char sig[4];
+	u32 len;
+	u8 rev, sum;
+	char oem[6], table[8];
+	u32 oem_rev, creator, creator_rev;
+} __packed;
+
+/*
+ * The ACPI table with signature @sig, through the RSDP that the 16-byte
+ * scan of 0xE0000-0xFFFFF finds (5.2.5.1) and its RSDT, checksums
+ * checked; NULL if there is none.
+ */
+const struct tk_sdt *tk_acpi_table(const char *sig);
+
 /* xAPIC registers (SDM Vol. 3A table 10-1), at the default base. */
 #define APIC_BASE	0xfee00000u
 #define APIC_ID		0x020
