@@ -185,6 +185,8 @@ u64 hvx_cap_value(u32 cap)
 		return HVX_IOAPIC_PINS;
 	case HVX_CAP_TSC_KHZ:
 		return tsc_khz;
+	case HVX_CAP_TSC_AUX:
+		return hvx_vmx_tsc_aux();
 	case HVX_CAP_TPR_SHADOW:
 		return (hvx_vmx_tpr_shadow() ? BIT(0) : 0) |
 		       (hvx_vmx_apic_access() ? BIT(1) : 0);

@@ -81,6 +81,23 @@ bool hvx_vmx_apic_access(void)
 	return apic_access;
 }
 
+/* TSC_AUX is the kernel's (node << 12 | cpu) where RDTSCP or RDPID exist. */
+static bool has_tsc_aux(void)
+{
+	return boot_cpu_has(X86_FEATURE_RDTSCP) ||
+	       boot_cpu_has(X86_FEATURE_RDPID);
+}
+
+/*
+ * RDTSCP and RDPID run in the guest, reading the guest's TSC_AUX, when
+ * the CPU has one of them and "enable RDTSCP" is set (without it both
+ * are #UD in VMX non-root operation, SDM Vol. 3C 25.3).
+ */
+bool hvx_vmx_tsc_aux(void)
+{
+	return (ctl.proc2 & SECONDARY_EXEC_ENABLE_RDTSCP) && has_tsc_aux();
+}
+
 static unsigned long *msr_bitmap;
 static int l1d_flush_init(void);
 static void l1d_flush_exit(void);
@@ -299,13 +316,6 @@ static unsigned long tss_base(const struct desc_ptr *gdt)
 	return tss->base0 | ((unsigned long)tss->base1 << 16) |
 	       ((unsigned long)tss->base2 << 24) |
 	       ((unsigned long)tss->base3 << 32);
-}
-
-/* TSC_AUX is the kernel's (node << 12 | cpu) where RDTSCP or RDPID exist. */
-static bool has_tsc_aux(void)
-{
-	return boot_cpu_has(X86_FEATURE_RDTSCP) ||
-	       boot_cpu_has(X86_FEATURE_RDPID);
 }
 
 /* Host state that differs from CPU to CPU. */

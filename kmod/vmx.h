@@ -22,6 +22,8 @@ void hvx_vmx_exit(void);
 bool hvx_vmx_tpr_shadow(void);
 /* ...and their xAPIC TPR too, through the APIC-access page. */
 bool hvx_vmx_apic_access(void);
+/* Whether guests' RDTSCP and RDPID read their own TSC_AUX (HVX_CAP_TSC_AUX). */
+bool hvx_vmx_tsc_aux(void);
 /* Whether a running vCPU's TSC deadline is the VMX-preemption timer's. */
 bool hvx_vmx_preemption_deadline(void);
 /* On a CPU that leaves VMX root: VMCLEAR every VMCS still loaded there. */

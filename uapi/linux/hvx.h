@@ -87,6 +87,13 @@ enum hvx_cap {
 	 * tables map from then on.
 	 */
 	HVX_CAP_MMU_NOTIFIER		= 18,
+	/*
+	 * 1: each vCPU has an IA32_TSC_AUX of its own, and RDTSCP and RDPID
+	 * run in the guest and read it; user space may announce
+	 * CPUID.80000001H:EDX[27] (RDTSCP) and CPUID.(EAX=7,ECX=0):ECX[22]
+	 * (RDPID) where the host's CPU has them.
+	 */
+	HVX_CAP_TSC_AUX			= 19,
 };
 
 /**

@@ -94,7 +94,7 @@ enum { EAX, EBX, ECX, EDX };
 #define L7C_TME			BIT(13)	/* IA32_TME_* MSRs */
 #define L7C_LA57		BIT(16)	/* CR4.LA57 is not a guest CR4 bit */
 #define L7C_MAWAU		(0x1fU << 17) /* MPX address width */
-#define L7C_RDPID		BIT(22)	/* reads IA32_TSC_AUX: not emulated */
+#define L7C_RDPID		BIT(22)	/* reads IA32_TSC_AUX: HVX_CAP_TSC_AUX */
 #define L7C_KL			BIT(23)	/* Key Locker: CR4.KL */
 #define L7C_BUS_LOCK_DETECT	BIT(24)	/* a DEBUGCTL bit hvx refuses */
 #define L7C_ENQCMD		BIT(29)	/* IA32_PASID MSR */
@@ -150,7 +150,7 @@ enum { EAX, EBX, ECX, EDX };
 
 /* Extended leaves. */
 #define L81C_SVM		BIT(2)	/* AMD's VMX: no nesting either */
-#define L81D_RDTSCP		BIT(27)	/* guests write IA32_TSC_AUX for it */
+#define L81D_RDTSCP		BIT(27)	/* IA32_TSC_AUX too: HVX_CAP_TSC_AUX */
 #define L87D_INVARIANT_TSC	BIT(8)
 #define L88B_WBNOINVD		BIT(9)
 
@@ -631,6 +631,20 @@ int vmctl_setup_cpuid(struct vmctl_vm *vm, int vcpu_fd)
 	if (n >= 0 && vm->tsc_adjust && (l = find(table, n, 7, 0))) {
 		lookup(host, nhost, 7, 0, r);
 		l->ebx |= r[EBX] & L7B_TSC_ADJUST;
+	}
+	/*
+	 * RDTSCP and RDPID, which the filter takes out, where the module
+	 * gives each vCPU its own TSC_AUX for them (HVX_CAP_TSC_AUX).
+	 */
+	if (n >= 0 && vm->tsc_aux) {
+		if ((l = find(table, n, 0x80000001, 0))) {
+			lookup(host, nhost, 0x80000001, 0, r);
+			l->edx |= r[EDX] & L81D_RDTSCP;
+		}
+		if ((l = find(table, n, 7, 0))) {
+			lookup(host, nhost, 7, 0, r);
+			l->ecx |= r[ECX] & L7C_RDPID;
+		}
 	}
 	if (n >= 0 && vm->irqchip)
 		n = vmctl_cpuid_platform(table, n, ARRAY_SIZE(table),

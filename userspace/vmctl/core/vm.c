@@ -87,6 +87,7 @@ int vmctl_vm_create(struct vmctl_vm *vm, uint64_t mem_bytes,
 	vm->irqchip = irqchip;
 	vm->tsc_khz = vmctl_capability(vm->sys_fd, HVX_CAP_TSC_KHZ);
 	vm->tsc_adjust = vmctl_capability(vm->sys_fd, HVX_CAP_TSC_ADJUST);
+	vm->tsc_aux = vmctl_capability(vm->sys_fd, HVX_CAP_TSC_AUX) > 0;
 	vm->msi = irqchip && vmctl_capability(vm->sys_fd, HVX_CAP_SIGNAL_MSI);
 	vm->ioeventfd = vmctl_capability(vm->sys_fd, HVX_CAP_IOEVENTFD) > 0;
 	/* An MSI irqfd needs the in-kernel APICs to deliver to. */

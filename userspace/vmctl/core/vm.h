@@ -53,6 +53,7 @@ struct vmctl_vm {
 	bool irqchip;		/* in-kernel APICs: Linux and multiboot guests */
 	uint32_t tsc_khz;
 	bool tsc_adjust;	/* the module emulates IA32_TSC_ADJUST */
+	bool tsc_aux;		/* RDTSCP, RDPID read a guest TSC_AUX */
 	uint8_t *mem;
 	uint64_t mem_size;
 	enum vmctl_mem_backend mem_backend;	/* how pages go back (balloon) */
