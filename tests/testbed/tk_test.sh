@@ -47,7 +47,7 @@ for k in $KERNELS; do
 		[ "$k" != boot ] || set -- --module "/guests/tk_cpu.elf one two" \
 			--module /guests/tk_apic.elf
 		vmctl run --kernel /guests/tk_$k.elf --memory 32 --cpus $cpus \
-			--exit-port --append cpus=$cpus --timeout 300 "$@" \
+			--exit-port --append "cpus=$cpus mib=32" --timeout 300 "$@" \
 			</dev/null >/tmp/$id.hvx 2>/tmp/$id.err
 		echo $? >/tmp/$id.rc
 	done
@@ -68,7 +68,7 @@ if [ -n "$QEMU" ]; then
 				-smp $cpus -display none -vga none -nic none \
 				-monitor none -serial stdio -no-reboot \
 				-device isa-debug-exit,iobase=0xf4,iosize=1 \
-				-kernel /guests/tk_$k.elf -append cpus=$cpus </dev/null >/tmp/$id.kvm 2>/tmp/$id.kvmerr
+				-kernel /guests/tk_$k.elf -append "cpus=$cpus mib=32" </dev/null >/tmp/$id.kvm 2>/tmp/$id.kvmerr
 		done
 	done
 fi
