@@ -143,8 +143,7 @@ void tk_main(u32 mb_info)
 		 (u32)__image_end);
 	tk_check((mbi->flags & MB_INFO_CMDLINE) &&
 		 outside(mbi->cmdline, slen((const char *)mbi->cmdline) + 1) &&
-		 ends_with((const char *)mbi->cmdline, "cpus=1") +
-		 ends_with((const char *)mbi->cmdline, "cpus=2"),
+		 ends_with((const char *)mbi->cmdline, "mib=32"),
 		 "command_line_outside_the_kernel", "flags %x cmdline at %x",
 		 mbi->flags, mbi->cmdline);
 	tk_check(mbi->flags & MB_INFO_MEMORY && mbi->mem_lower >= 600 &&
