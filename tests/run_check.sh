@@ -302,15 +302,19 @@ lane_guests() {
 		--program /usr/sbin/mke2fs --program /usr/sbin/e2fsck --program /usr/sbin/debugfs \
 		--kmod brd --kmod crc32c_generic --kmod ext4
 	# virtio_hostile: a Multiboot guest that attacks vmctl's virtio-blk;
-	# resources: a VM's cgroup, its CPU share measured on the one CPU.
+	# resources: a VM's cgroup, its CPU share measured on the one CPU;
+	# tk: the test kernels, under vmctl and then QEMU+KVM (common.sh's
+	# qemu_fixture_args).
 	# With apic_access=0: the CR8 shadow without the xAPIC page's, the
 	# middle one of the three ways the task priority goes (irqchip_test).
+	# shellcheck disable=SC2046
 	boot vmx-1cpu 1 corei7_haswell_4770 1800 \
-		"guest_smoke_test state_test exits_test memory_test hostile_test eventfd_test irqchip_test vmctl_run virtio_hostile resources" \
+		"guest_smoke_test state_test exits_test memory_test hostile_test eventfd_test irqchip_test vmctl_run virtio_hostile resources tk" \
 		--hvx-params apic_access=0 \
 		--add tests/testbed/virtio_hostile_test.sh:/virtio_hostile_test.sh \
 		--add tests/testbed/guest_lib.sh:/guest_lib.sh \
-		--add tests/testbed/resources_test.sh:/resources_test.sh
+		--add tests/testbed/resources_test.sh:/resources_test.sh \
+		--add tests/testbed/tk_test.sh:/tk_test.sh $(. tests/testbed/common.sh && qemu_fixture_args)
 	# HA: three hosts (network, mount and UTS namespaces) on a bridge,
 	# each with Debian's corosync 3 over knet and hvxd (ha_lib.sh, and
 	# common.sh's ha_fixture_args for what it needs in the initramfs).

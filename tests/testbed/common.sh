@@ -160,6 +160,19 @@ _copy_program_stubs() {	# ROOT BIN STUB... -- KEPT_LIB_PATH...
 	rm -rf "$work"
 }
 
+# QEMU for the test kernels' reference runs (tk_test.sh): Debian's
+# qemu-system-x86_64 with its libraries, and the firmware of its PC
+# machine in /qemu (-L /qemu): SeaBIOS, the ROM that loads a -kernel
+# Multiboot or Linux kernel by fw_cfg DMA, and the TPR-patching ROM that
+# SeaBIOS loads under KVM.
+qemu_fixture_args() {
+	echo --program /usr/bin/qemu-system-x86_64 \
+		--add /usr/share/seabios/bios-256k.bin:/qemu/bios-256k.bin \
+		--add /usr/share/qemu/kvmvapic.bin:/qemu/kvmvapic.bin \
+		--add /usr/share/qemu/multiboot_dma.bin:/qemu/multiboot_dma.bin \
+		--add /usr/share/qemu/linuxboot_dma.bin:/qemu/linuxboot_dma.bin
+}
+
 # The HA fixture's part of an initramfs (mkinitramfs.sh arguments), for
 # every boot that runs hosts of ha_lib.sh (the ha and ha-watchdog boots of
 # make check, make demo, make soak): the fixture, Debian's corosync and

@@ -28,6 +28,7 @@ KVM_DIFFERS=" apic/timer_unmasked_after_expiry_stays_quiet:expiry-kept-while-mas
 QEMU_SKIP=" boot "
 
 QEMU=/bin/qemu-system-x86_64
+check "qemu_kvm_is_there" "no $QEMU in the initramfs (common.sh's qemu_fixture_args)" [ -x "$QEMU" ]
 [ -x "$QEMU" ] || QEMU=
 KERNELS=$(for e in /guests/tk_*.elf; do e=${e#/guests/tk_}; echo "${e%.elf}"; done)
 
