@@ -35,6 +35,15 @@ static int swapped_index(u32 index)
 }
 
 /* Each PAT entry must be a valid memory type (SDM Vol. 3A 11.12.2). */
+/* IA32_MTRR_DEF_TYPE: type in 7:0 (UC, WC, WT, WP, WB), FE 10, E 11. */
+static bool mtrr_def_type_valid(u64 value)
+{
+	u8 type = value;
+
+	return !(value & ~(0xffull | BIT_ULL(10) | BIT_ULL(11))) &&
+	       (type <= 1 || (type >= 4 && type <= 6));
+}
+
 static bool pat_valid(u64 pat)
 {
 	int i;
@@ -114,9 +123,11 @@ int hvx_msr_read(struct hvx_vcpu *v, u32 index, u64 *value)
 	case MSR_IA32_DEBUGCTLMSR:
 		*value = vmcs_read64(GUEST_IA32_DEBUGCTL);
 		return 0;
-	/* No MTRRs, no machine-check banks: all read as 0. */
-	case MSR_MTRRcap:
 	case MSR_MTRRdefType:
+		*value = v->mtrr_def_type;
+		return 0;
+	/* No variable or fixed MTRRs, no machine-check banks: all 0. */
+	case MSR_MTRRcap:
 	case MSR_IA32_MCG_CAP:
 	case MSR_IA32_MCG_STATUS:
 		*value = 0;
@@ -217,6 +228,16 @@ int hvx_msr_write(struct hvx_vcpu *v, u32 index, u64 value, bool host)
 		v->misc_enable = value | HVX_MISC_ENABLE_READ_ONLY;
 		return 0;
 	case MSR_MTRRdefType:
+		/*
+		 * Kept as written, for a kernel that reads back what it set:
+		 * the default type (a valid memory type, as for PAT), FE and E;
+		 * the rest is reserved (SDM Vol. 3A 11.11.2.1). With MTRRcap 0
+		 * there are no ranges: EPT's WB mapping stands either way.
+		 */
+		if (!mtrr_def_type_valid(value))
+			return -EINVAL;
+		v->mtrr_def_type = value;
+		return 0;
 	case MSR_IA32_MCG_STATUS:
 	case MSR_IA32_UCODE_REV:
 		return 0;

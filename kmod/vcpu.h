@@ -98,6 +98,7 @@ struct hvx_vcpu {
 	u32 pkru;			/* in the hardware while XCR0 has PKRU */
 	u32 tsc_aux;			/* IA32_TSC_AUX: what RDTSCP, RDPID read */
 	u64 misc_enable;		/* IA32_MISC_ENABLE, as written */
+	u64 mtrr_def_type;		/* IA32_MTRR_DEF_TYPE, as written */
 	unsigned long dr[4], dr6, dr7;
 	u64 cr8;
 	u64 apic_base;

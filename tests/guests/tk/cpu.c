@@ -13,6 +13,7 @@
 #define MSR_IA32_TSC_ADJUST	0x3b
 #define MSR_IA32_MISC_ENABLE	0x1a0
 #define MSR_IA32_CR_PAT		0x277
+#define MSR_MTRR_DEF_TYPE	0x2ff
 #define MSR_TSC_AUX		0xc0000103
 
 #define HC_ENOSYS		1000	/* hvx's and KVM's -ENOSYS */
@@ -95,6 +96,16 @@ static void msrs(void)
 	tk_check(!f && w == (v & ~1ull), "misc_enable_keeps_what_is_written",
 		 "fault %u wrote %llx read %llx", f, v & ~1ull, w);
 	tk_wrmsr(MSR_IA32_MISC_ENABLE, v);
+
+	/* MTRR default type: E, FE and WB kept; type 2 is reserved. */
+	tk_rdmsr(MSR_MTRR_DEF_TYPE, &v);
+	f = tk_wrmsr(MSR_MTRR_DEF_TYPE, 0xc06);
+	tk_rdmsr(MSR_MTRR_DEF_TYPE, &w);
+	tk_check(!f && w == 0xc06, "mtrr_def_type_keeps_what_is_written",
+		 "fault %u read %llx", f, w);
+	f = tk_wrmsr(MSR_MTRR_DEF_TYPE, 0xc02);
+	tk_check(f == TK_GP, "mtrr_def_type_reserved_type_is_gp", "fault %u", f);
+	tk_wrmsr(MSR_MTRR_DEF_TYPE, v);
 
 	f = tk_rdmsr(0x12345678, &v);
 	tk_check(f == TK_GP && tk_fault_error == 0,
