@@ -44,6 +44,20 @@ static u32 pm_read(void)
 	return inl(pm_port) & (pm_32bit ? 0xffffffff : 0xffffff);
 }
 
+/*
+ * Interrupts on for @ticks of the PM timer (below 2^24: a 24-bit one
+ * wraps once), or until *@until is non-zero.
+ */
+static void pm_spin(u32 ticks, volatile u32 *until)
+{
+	u32 start = pm_read();
+
+	sti();
+	while (!(until && *until) && ((pm_read() - start) & 0xffffff) < ticks)
+		pause();
+	cli();
+}
+
 /* The RTC's interrupt: register C says why, and reading it re-arms. */
 static void rtc_isr(struct tk_frame *f)
 {
@@ -147,7 +161,7 @@ static void rtc(void)
 static void rtc_interrupts(void)
 {
 	u8 b = cmos(0x0b) & ~0x70;
-	u32 pf, uf, start;
+	u32 pf, uf;
 	u32 t[3];
 
 	tk_set_handler(RTC_VEC, rtc_isr);
@@ -157,11 +171,7 @@ static void rtc_interrupts(void)
 	/* Periodic at rate 6: 1024 Hz; for 1/4 s of the PM timer. */
 	cmos_set(0x0a, (cmos(0x0a) & 0xf0) | 6);
 	cmos_set(0x0b, b | 0x40);
-	start = pm_read();
-	sti();
-	while (((pm_read() - start) & 0xffffff) < 3579545 / 4)
-		pause();
-	cli();
+	pm_spin(3579545 / 4, NULL);
 	cmos_set(0x0b, b);
 	pf = rtc_pf;
 	tk_check(pf >= 230 && pf <= 282, "rtc_periodic_1024_hz_on_irq_8",
@@ -176,11 +186,7 @@ static void rtc_interrupts(void)
 	rtc_uf = 0;
 	cmos_set(0x0b, b | 0x10);
 	tk_wait_for(&rtc_uf, 2, tk_ms(5000));
-	start = pm_read();
-	sti();
-	while (((pm_read() - start) & 0xffffff) < 3579545 / 2)
-		pause();
-	cli();
+	pm_spin(3579545 / 2, NULL);
 	cmos_set(0x0b, b);
 	uf = rtc_uf;
 	tk_check(uf == 2, "rtc_update_ended_once_a_second",
@@ -198,11 +204,7 @@ static void rtc_interrupts(void)
 	cmos_set(0x03, 0xc0);
 	cmos_set(0x05, 0xc0);
 	cmos_set(0x0b, b | 0x20);
-	start = pm_read();
-	sti();
-	while (!rtc_af && ((pm_read() - start) & 0xffffff) < 3579545 * 3)
-		pause();
-	cli();
+	pm_spin(3579545 * 3, &rtc_af);
 	cmos_set(0x0b, b);
 	tk_check(rtc_af == 1, "rtc_alarm_interrupt", "%u alarms", rtc_af);
 }
