@@ -536,7 +536,7 @@ static int emulate_mmio(struct hvx_vcpu *v, u64 gpa, bool write)
 		avail = sizeof(bytes);
 	}
 	if (hvx_decode_mmio(bytes, avail, mode, insn) ||
-	    insn->is_write != write)
+	    insn->op != HVX_OP_MOV || insn->bswap || insn->is_write != write)
 		goto fail;
 
 	memset(data, 0, sizeof(data));
