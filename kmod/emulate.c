@@ -177,6 +177,25 @@ static u64 hvx_bt(unsigned int sub, unsigned int size, u64 val, u64 bit,
 	}
 }
 
+/* MOVBE: the @size low bytes of @v in the other order. */
+static u64 hvx_bswap(u64 v, unsigned int size)
+{
+	u64 r = 0;
+	unsigned int i;
+
+	for (i = 0; i < size; i++)
+		r |= ((v >> (8 * i)) & 0xff) << (8 * (size - 1 - i));
+	return r;
+}
+
+/* @v, @size bytes wide, sign-extended to 64 bits (MOVSX). */
+static u64 hvx_sext(u64 v, unsigned int size)
+{
+	unsigned int shift = 64 - 8 * size;
+
+	return (u64)((s64)(v << shift) >> shift);
+}
+
 int hvx_emul_step(const struct hvx_mmio_insn *insn, struct hvx_emul_step *s)
 {
 	unsigned int size = insn->size;
@@ -192,10 +211,18 @@ int hvx_emul_step(const struct hvx_mmio_insn *insn, struct hvx_emul_step *s)
 		if (insn->is_write) {
 			s->write = true;
 			s->wr = hvx_emul_trunc(s->src, size);
-		} else {
-			s->reg_write = true;
-			s->reg_val = s->mem;
+			if (insn->bswap)
+				s->wr = hvx_bswap(s->wr, size);
+			break;
 		}
+		s->reg_write = true;
+		s->reg_val = hvx_emul_trunc(s->mem, size);
+		if (insn->bswap)
+			s->reg_val = hvx_bswap(s->reg_val, size);
+		if (insn->ext == HVX_EXT_SIGN)
+			s->reg_val = hvx_sext(s->reg_val, size);
+		/* MOVZX, MOVSX write the wider register. */
+		s->reg_size = insn->dst_size;
 		break;
 	case HVX_OP_ALU:
 		if (insn->mem_dst) {

@@ -48,7 +48,8 @@ u64 hvx_emul_alu(unsigned int op, unsigned int size, u64 dst, u64 src,
 u64 hvx_emul_unary(unsigned int op, unsigned int size, u64 val, u64 *rflags);
 
 /*
- * One step of a non-string, non-stack instruction on its memory operand.
+ * One step of a non-string, non-stack instruction on its memory operand
+ * (for MOV: MOVBE's byte swap and MOVZX/MOVSX's widening included).
  * In: mem, the size bytes read from memory (unused by a MOV store);
  * src, the register operand's value (byte registers already shifted
  * down) or the immediate; rax, the accumulator (CMPXCHG); rflags. Out:
