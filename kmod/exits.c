@@ -619,6 +619,7 @@ static int emul_linear_loc(struct hvx_vcpu *v, u8 seg, u64 offset,
 		return err;
 	/* What an EPT violation would call MMIO is MMIO here too. */
 	loc->mmio = !hvx_vm_gpa_is_ram(v->vm, gpa, write);
+	loc->phys = loc->mmio;
 	loc->addr = loc->mmio ? gpa : gva;
 	return 0;
 }
@@ -632,7 +633,18 @@ static int emul_plan(struct hvx_vcpu *v, u64 gpa)
 {
 	struct hvx_emul *e = &v->emul;
 	const struct hvx_mmio_insn *insn = &e->insn;
-	const struct hvx_emul_loc here = { .mmio = true, .addr = gpa };
+	/*
+	 * The exit's own operand. Reading it may still be RAM: a read-only
+	 * slot (ROM) faults on the write alone, but a read-modify-write
+	 * reads it first, and that read is the slot's memory, not a device.
+	 */
+	const struct hvx_emul_loc here = {
+		.mmio = true, .phys = true, .addr = gpa,
+	};
+	const struct hvx_emul_loc here_read = {
+		.mmio = !hvx_vm_gpa_is_ram(v->vm, gpa, false), .phys = true,
+		.addr = gpa,
+	};
 	unsigned int size = insn->size, ssize;
 	int mode = hvx_vmx_cpu_mode(), ret;
 	u64 mask = hvx_emul_trunc(~0ull, insn->adsize), rsp, rsi, rdi, ea;
@@ -648,7 +660,7 @@ static int emul_plan(struct hvx_vcpu *v, u64 gpa)
 			e->loc[2] = here;
 		} else {
 			e->nread = 1;
-			e->loc[0] = here;
+			e->loc[0] = here_read;
 		}
 		return 0;
 	case HVX_OP_PUSH:
@@ -661,7 +673,7 @@ static int emul_plan(struct hvx_vcpu *v, u64 gpa)
 			return emul_linear_loc(v, HVX_SEG_SS, rsp, size, false,
 					       &e->loc[0]);
 		}
-		e->loc[0] = here;
+		e->loc[0] = here_read;
 		rsp = hvx_emul_trunc(rsp - size, ssize);
 		return emul_linear_loc(v, HVX_SEG_SS, rsp, size, true,
 				       &e->loc[2]);
@@ -689,7 +701,7 @@ static int emul_plan(struct hvx_vcpu *v, u64 gpa)
 	}
 	/* Everything else reads its operand, and may write it back. */
 	e->nread = 1;
-	e->loc[0] = here;
+	e->loc[0] = here_read;
 	e->loc[2] = here;
 	if (insn->op != HVX_OP_BT || insn->has_imm)
 		return 0;
@@ -720,6 +732,9 @@ static int emul_access(struct hvx_vcpu *v, const struct hvx_emul_loc *loc,
 
 	if (!write)
 		*val = 0;
+	if (!loc->mmio && loc->phys)
+		return write ? hvx_vm_write_gpa(v->vm, loc->addr, val, size) :
+			       hvx_vm_read_gpa(v->vm, loc->addr, val, size);
 	if (!loc->mmio)
 		return guest_linear_access(v, loc->addr, val, size, write);
 	if (write)

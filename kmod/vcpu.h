@@ -54,7 +54,8 @@ enum hvx_pending {
 
 /* Where an emulated instruction's memory operand is (exits.c). */
 struct hvx_emul_loc {
-	bool mmio;		/* a device's: addr is a GPA; else RAM, a GVA */
+	bool mmio;		/* a device's (addr is a GPA), else guest RAM */
+	bool phys;		/* addr is a GPA (always for a device's) */
 	u64 addr;
 };
 
