@@ -1534,14 +1534,16 @@ TEST_F_TIMEOUT(exits, mmio_real_mode, 120)
 
 #define EM(off)		(MMIO_GPA + 0x800 + (off))
 #define FL_ARITH	0x8d5ull	/* CF PF AF ZF SF OF */
-#define FLAGS_OUT	"\n\tpushfq\n\tpopq %[f]"
+/* RFLAGS into %[f]; PUSHFQ steps over the red zone. */
+#define FLAGS_OUT	"\n\tlea -128(%%rsp), %%rsp\n\tpushfq\n\tpopq %[f]" \
+			"\n\tlea 128(%%rsp), %%rsp"
 
 static uint8_t emul_ram[32] __attribute__((aligned(16)));
 
 /*
  * Each instruction aims at MMIO; the host serves each access and checks
  * its address, size and data (emul_evs below). Results and the flags come
- * back with ucalls. PUSH and POP step over the red zone.
+ * back with ucalls. PUSH, POP and PUSHF step over the red zone.
  */
 static void __guest_code guest_emul(void)
 {
@@ -1648,6 +1650,19 @@ static void __guest_code guest_emul(void)
 		     : "+S"(s), "+D"(d), [f] "=r"(f) : : "memory", "cc");
 	GUEST_SYNC_ARGS(24, f & FL_ARITH, s - (uint64_t)emul_ram,
 			d - EM(0x700));
+	/* MOVSL from MMIO to MMIO: a read exit, then a write exit. */
+	s = EM(0x780);
+	d = EM(0x790);
+	asm volatile("movsl" : "+S"(s), "+D"(d) : : "memory");
+	GUEST_SYNC_ARGS(25, s - EM(0x780), d - EM(0x790), 0);
+	/* An FS override: the source is FS.base + RSI (fs:0 holds it). */
+	asm volatile("mov %%fs:0, %0" : "=r"(a));
+	s = EM(0x7a0) - a;
+	d = (uint64_t)emul_ram;
+	ram[0] = 0;
+	asm volatile("movsl %%fs:(%%rsi), %%es:(%%rdi)"
+		     : "+S"(s), "+D"(d) : : "memory");
+	GUEST_SYNC_ARGS(26, ram[0], d - (uint64_t)emul_ram, 0);
 }
 
 /* What the host sees of guest_emul(), in order. */
@@ -1701,6 +1716,9 @@ static const struct emul_ev emul_evs[] = {
 	EV_W(0x600, 4, 0xdeadbeef), EV_W(0x604, 4, 0xdeadbeef),
 	EV_S(23, 0, 8, 0),
 	EV_R(0x700, 1, 'A'), EV_S(24, 0x44, 1, 1),
+	EV_R(0x780, 4, 0xcafef00d), EV_W(0x790, 4, 0xcafef00d),
+	EV_S(25, 4, 4, 0),
+	EV_R(0x7a0, 4, 0x600df00d), EV_S(26, 0x600df00d, 4, 0),
 };
 
 /*
@@ -1792,6 +1810,9 @@ TEST_F_TIMEOUT(exits, mmio_emulated_real_and_protected_mode, 120)
 		0xb9, 0x02, 0x00,	/* mov $2, %cx */
 		0xb0, 0x5a,		/* mov $0x5a, %al */
 		0xf3, 0xaa,		/* rep stosb */
+		0xbf, 0xff, 0xff,	/* mov $0xffff, %di */
+		0xb9, 0x02, 0x00,	/* mov $2, %cx */
+		0xf3, 0xaa,		/* rep stosb: DI wraps to 0 */
 		0xf4,			/* hlt */
 	};
 	static const uint8_t prot_code[] = {
@@ -1806,6 +1827,8 @@ TEST_F_TIMEOUT(exits, mmio_emulated_real_and_protected_mode, 120)
 	static const struct emul_ev real_evs[] = {
 		{ 'r', 0x100000, 2, 0xfff8 }, { 'w', 0x100000, 2, 0x0008 },
 		{ 'w', 0x100010, 1, 0x5a }, { 'w', 0x100011, 1, 0x5a },
+		/* ES:FFFF, then ES:0000 = 0xffff0: RAM, the CPU's own. */
+		{ 'w', 0x10ffef, 1, 0x5a },
 	};
 	static const struct emul_ev prot_evs[] = {
 		{ 'r', 0xc0001000, 4, 0x7fffffff },
@@ -1816,6 +1839,7 @@ TEST_F_TIMEOUT(exits, mmio_emulated_real_and_protected_mode, 120)
 	struct hvx_vcpu *vcpu;
 	struct hvx_regs regs;
 	unsigned int i;
+	uint8_t b = 0;
 
 	NEED_HVX();
 	vcpu = vcpu_add(NEW_VM(0, HVX_SYS_SIZE), 0);
@@ -1827,8 +1851,10 @@ TEST_F_TIMEOUT(exits, mmio_emulated_real_and_protected_mode, 120)
 	vcpu_regs_get(vcpu, &regs);
 	EXPECT_EQ(0x1, regs.rflags & FL_ARITH);	/* 0xfff8 + 0x10: CF */
 	EXPECT_EQ(0, regs.rcx & 0xffff);
-	EXPECT_EQ(0x22, regs.rdi & 0xffff);
+	EXPECT_EQ(0x0001, regs.rdi & 0xffff);
 	EXPECT_EQ(sizeof(real_code), regs.rip);
+	vm_read(vcpu->vm, 0xffff0, &b, 1);
+	EXPECT_EQ(0x5a, b);
 
 	vcpu = vcpu_add(NEW_VM(1, GUEST_MEM), 0);
 	vm_write(vcpu->vm, PROT_CODE_GPA, prot_code, sizeof(prot_code));

@@ -8,6 +8,7 @@
  * loaded with POPF and read back with PUSHF, and the result and every
  * flag the SDM defines for that instruction must agree.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,12 +18,16 @@
 #include "emulate.h"
 #include "unit.h"
 
-/* The host's RFLAGS with the status flags replaced by @arith. */
+/*
+ * The host's RFLAGS with the status flags replaced by @arith. PUSHF steps
+ * over the red zone, where the caller's locals may be.
+ */
 static u64 host_flags(u64 arith)
 {
 	u64 f;
 
-	asm volatile("pushf\n\tpop %0" : "=r"(f));
+	asm volatile("sub $128, %%rsp\n\tpushf\n\tpop %0\n\tadd $128, %%rsp"
+		     : "=r"(f));
 	return (f & ~HVX_FL_ARITH) | (arith & HVX_FL_ARITH);
 }
 
@@ -343,6 +348,57 @@ static void check_bt_disp(void)
 	case_end(&tc, "emulate: bt reg, mem reaches offset / size words");
 }
 
+/* MOV's step: MOVBE's byte order, MOVSX/MOVZX widening, XCHG, TEST. */
+static void check_moves(void)
+{
+	struct hvx_mmio_insn insn = {
+		.op = HVX_OP_MOV, .size = 4, .dst_size = 4, .bswap = true,
+	};
+	struct hvx_emul_step s = { .mem = 0x11223344 };
+	struct tcase tc;
+
+	case_begin(&tc);
+	hvx_emul_step(&insn, &s);
+	check(&tc, s.reg_write && !s.write && s.reg_val == 0x44332211,
+	      "movbe load: %#llx", (unsigned long long)s.reg_val);
+	insn.is_write = true;
+	insn.size = 2;
+	s = (struct hvx_emul_step){ .src = 0xabcd };
+	hvx_emul_step(&insn, &s);
+	check(&tc, s.write && !s.reg_write && s.wr == 0xcdab,
+	      "movbe store: %#llx", (unsigned long long)s.wr);
+	insn = (struct hvx_mmio_insn){
+		.op = HVX_OP_MOV, .size = 1, .dst_size = 8, .ext = HVX_EXT_SIGN,
+	};
+	s = (struct hvx_emul_step){ .mem = 0x80 };
+	hvx_emul_step(&insn, &s);
+	check(&tc, s.reg_size == 8 && s.reg_val == 0xffffffffffffff80ULL,
+	      "movsx: %u %#llx", s.reg_size, (unsigned long long)s.reg_val);
+	insn.ext = HVX_EXT_ZERO;
+	insn.dst_size = 2;
+	hvx_emul_step(&insn, &s);
+	check(&tc, s.reg_size == 2 && s.reg_val == 0x80, "movzx: %u %#llx",
+	      s.reg_size, (unsigned long long)s.reg_val);
+	insn = (struct hvx_mmio_insn){
+		.op = HVX_OP_XCHG, .size = 1, .dst_size = 1, .reg = 0,
+		.high_byte = true,
+	};
+	s = (struct hvx_emul_step){ .mem = 0x12, .src = 0x34 };
+	hvx_emul_step(&insn, &s);
+	check(&tc, s.write && s.wr == 0x34 && s.reg_write && s.reg_high &&
+	      s.reg_val == 0x12, "xchg %%ah: wr %#llx reg %#llx",
+	      (unsigned long long)s.wr, (unsigned long long)s.reg_val);
+	insn = (struct hvx_mmio_insn){ .op = HVX_OP_TEST, .size = 4 };
+	s = (struct hvx_emul_step){ .mem = 1, .src = 2 };
+	hvx_emul_step(&insn, &s);
+	check(&tc, !s.write && !s.reg_write && (s.rflags & HVX_FL_ZF),
+	      "test: no write, ZF");
+	insn.op = HVX_OP_PUSH;
+	check(&tc, hvx_emul_step(&insn, &s) == -EINVAL,
+	      "push is not a step");
+	case_end(&tc, "emulate: movbe, movsx/movzx, xchg, test");
+}
+
 /* Effective addresses: each part, truncation, RIP-relative. */
 static void check_ea(void)
 {
@@ -385,5 +441,6 @@ void emulate_tests(void)
 	check_reg_dst();
 	check_cmpxchg();
 	check_bt_disp();
+	check_moves();
 	check_ea();
 }
