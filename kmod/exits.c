@@ -625,6 +625,19 @@ static int emul_linear_loc(struct hvx_vcpu *v, u8 seg, u64 offset,
 }
 
 /*
+ * Reading the exit's own operand may still be RAM: a read-only slot (ROM)
+ * faults on the write alone, but a read-modify-write reads it first, and
+ * that read is the slot's memory, not a device's.
+ */
+static struct hvx_emul_loc exit_read_loc(struct hvx_vcpu *v, u64 gpa)
+{
+	return (struct hvx_emul_loc) {
+		.mmio = !hvx_vm_gpa_is_ram(v->vm, gpa, false),
+		.phys = true, .addr = gpa,
+	};
+}
+
+/*
  * Where the instruction's memory operands are. The one behind the exit is
  * at the GPA the CPU reported; the others, and every string element (the
  * exit names just one side of MOVS or CMPS), are found by linear address.
@@ -633,17 +646,8 @@ static int emul_plan(struct hvx_vcpu *v, u64 gpa)
 {
 	struct hvx_emul *e = &v->emul;
 	const struct hvx_mmio_insn *insn = &e->insn;
-	/*
-	 * The exit's own operand. Reading it may still be RAM: a read-only
-	 * slot (ROM) faults on the write alone, but a read-modify-write
-	 * reads it first, and that read is the slot's memory, not a device.
-	 */
 	const struct hvx_emul_loc here = {
 		.mmio = true, .phys = true, .addr = gpa,
-	};
-	const struct hvx_emul_loc here_read = {
-		.mmio = !hvx_vm_gpa_is_ram(v->vm, gpa, false), .phys = true,
-		.addr = gpa,
 	};
 	unsigned int size = insn->size, ssize;
 	int mode = hvx_vmx_cpu_mode(), ret;
@@ -660,7 +664,7 @@ static int emul_plan(struct hvx_vcpu *v, u64 gpa)
 			e->loc[2] = here;
 		} else {
 			e->nread = 1;
-			e->loc[0] = here_read;
+			e->loc[0] = exit_read_loc(v, gpa);
 		}
 		return 0;
 	case HVX_OP_PUSH:
@@ -673,7 +677,7 @@ static int emul_plan(struct hvx_vcpu *v, u64 gpa)
 			return emul_linear_loc(v, HVX_SEG_SS, rsp, size, false,
 					       &e->loc[0]);
 		}
-		e->loc[0] = here_read;
+		e->loc[0] = exit_read_loc(v, gpa);
 		rsp = hvx_emul_trunc(rsp - size, ssize);
 		return emul_linear_loc(v, HVX_SEG_SS, rsp, size, true,
 				       &e->loc[2]);
@@ -701,7 +705,7 @@ static int emul_plan(struct hvx_vcpu *v, u64 gpa)
 	}
 	/* Everything else reads its operand, and may write it back. */
 	e->nread = 1;
-	e->loc[0] = here_read;
+	e->loc[0] = exit_read_loc(v, gpa);
 	e->loc[2] = here;
 	if (insn->op != HVX_OP_BT || insn->has_imm)
 		return 0;

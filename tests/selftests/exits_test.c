@@ -62,6 +62,7 @@
 #define LM_EFER			0x501ull
 #define PAT_RESET		0x0007040600070406ull
 
+#define SS_VECTOR		12
 #define GP_VECTOR		13
 #define UD_VECTOR		6
 
@@ -276,6 +277,14 @@ GUEST_ASM(guest_emul_pf,
 GUEST_LABEL(insn_emul_pf)
 "	movsq\n"
 "	ret\n")
+/* PUSH of MMIO (RDI) on a non-canonical stack. */
+GUEST_ASM(guest_emul_ss,
+"	mov %rsp, %rax\n"
+"	movabs $0x8000000000000000, %rsp\n"
+GUEST_LABEL(insn_emul_ss)
+"	pushq (%rdi)\n"
+"	mov %rax, %rsp\n"
+"	ret\n")
 /* MOVSB from MMIO (RDI) to a non-canonical address. */
 GUEST_ASM(guest_emul_gp,
 "	mov %rdi, %rsi\n"
@@ -346,6 +355,7 @@ uint64_t guest_hlt_then_return(void);
 void guest_mmio_add(uint64_t gpa);
 void guest_emul_pf(uint64_t gpa);
 void guest_emul_gp(uint64_t gpa);
+void guest_emul_ss(uint64_t gpa);
 void guest_regs_compute(void);
 
 extern const char insn_rdmsr[], insn_wrmsr[];
@@ -356,7 +366,7 @@ extern const char insn_vmlaunch[], insn_vmresume[], insn_vmclear[];
 extern const char insn_vmptrld[], insn_vmptrst[], insn_vmread[];
 extern const char insn_vmwrite[], insn_invept[], insn_invvpid[];
 extern const char guest_after_hlt[], insn_mmio_add[];
-extern const char insn_emul_pf[], insn_emul_gp[];
+extern const char insn_emul_pf[], insn_emul_gp[], insn_emul_ss[];
 extern const char guest_regs_after_hlt[];
 
 #define ADDR(sym)	((uint64_t)(uintptr_t)(sym))
@@ -1875,7 +1885,7 @@ TEST_F_TIMEOUT(exits, mmio_emulated_real_and_protected_mode, 120)
  * Faults of the emulated access, before any device access: a string
  * element written into a page the guest has not mapped is the #PF it
  * would be on RAM (write, not present, CR2 at that page), one at a
- * non-canonical address a #GP(0).
+ * non-canonical address a #GP(0), a PUSH on a non-canonical stack #SS(0).
  */
 TEST_F_TIMEOUT(exits, mmio_emulated_faults, 120)
 {
@@ -1909,6 +1919,16 @@ TEST_F_TIMEOUT(exits, mmio_emulated_faults, 120)
 	EXPECT_EQ(GP_VECTOR, uc.args[0]);
 	EXPECT_EQ(0, uc.args[1]);
 	EXPECT_EQ(ADDR(insn_emul_gp), uc.args[2]);
+
+	vcpu = vcpu_add(NEW_VM(2, GUEST_MEM), 0);
+	vm_load_self(vcpu->vm);
+	vcpu_setup_long_mode(vcpu, guest_emul_ss, MMIO_GPA + 0x10);
+	vcpu_run(vcpu);
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc))
+		TH_LOG("want the #SS first, not an MMIO access");
+	EXPECT_EQ(SS_VECTOR, uc.args[0]);
+	EXPECT_EQ(0, uc.args[1]);
+	EXPECT_EQ(ADDR(insn_emul_ss), uc.args[2]);
 }
 
 TEST_F_TIMEOUT(exits, mmio_undecodable_internal_error, 120)
