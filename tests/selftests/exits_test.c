@@ -2,9 +2,11 @@
 /*
  * VM exits, one kind at a time, as user space sees them: CPUID from the
  * table of HVX_SET_CPUID, HLT, port I/O (single, string, REP, descending),
- * MMIO loads and stores in long and real mode, MSRs, control and debug
- * registers, XSETBV, VMX instructions, triple faults, VM entries that the
- * CPU refuses, the per-vCPU statistics, and the register ioctls.
+ * MMIO loads and stores in long and real mode, the other instructions
+ * emulated for MMIO (read-modify-write, strings, PUSH/POP: their exits in
+ * order, and their faults), MSRs, control and debug registers, XSETBV,
+ * VMX instructions, triple faults, VM entries that the CPU refuses, the
+ * per-vCPU statistics, and the register ioctls.
  *
  * Instructions whose faults are checked by address live in small assembly
  * functions below (guest_asm), each with a global label on the instruction,
