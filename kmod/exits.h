@@ -11,8 +11,13 @@ struct hvx_vcpu;
 int hvx_handle_exit(struct hvx_vcpu *vcpu);
 /* VMLAUNCH/VMRESUME failed outright (VMfail): report it, return 0. */
 int hvx_entry_failed(struct hvx_vcpu *vcpu);
-/* Before re-entry: apply what user space answered to the last exit. */
-void hvx_complete_user_exit(struct hvx_vcpu *vcpu);
+/*
+ * Before re-entry: apply what user space answered to the last exit.
+ * Returns 1 to enter the guest, or 0 when the completion itself needs
+ * user space again (the write of a read-modify-write, an emulation
+ * error) and vcpu->run says so.
+ */
+int hvx_complete_user_exit(struct hvx_vcpu *vcpu);
 
 /* msr.c: 0, or -EINVAL for an MSR the guest gets #GP on. */
 int hvx_msr_read(struct hvx_vcpu *vcpu, u32 index, u64 *value);

@@ -549,6 +549,18 @@ static int access_gpa(struct hvx_vm *vm, u64 gpa, void *buf,
 	return 0;
 }
 
+bool hvx_vm_gpa_is_ram(struct hvx_vm *vm, u64 gpa, bool write)
+{
+	struct hvx_memslot *slot;
+	bool ram;
+
+	mutex_lock(&vm->lock);
+	slot = find_slot(vm, gpa);
+	ram = slot && (!write || slot_writable(slot));
+	mutex_unlock(&vm->lock);
+	return ram;
+}
+
 int hvx_vm_read_gpa(struct hvx_vm *vm, u64 gpa, void *buf, unsigned int len)
 {
 	return access_gpa(vm, gpa, buf, len, false);

@@ -334,7 +334,10 @@ static long vcpu_run(struct hvx_vcpu *v)
 	long ret = 0;
 	int r;
 
-	hvx_complete_user_exit(v);
+	if (!hvx_complete_user_exit(v)) {
+		hvx_stat_inc(&v->stats.exits_to_user, 1);
+		return 0;
+	}
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = HVX_EXIT_INTR;
 		return -EINTR;

@@ -52,7 +52,35 @@ enum hvx_pending {
 	HVX_PENDING_NONE,
 	HVX_PENDING_IO_IN,	/* copy run->io data into RAX */
 	HVX_PENDING_STRING_IO,	/* finish INS/OUTS: memory, RSI/RDI, RCX */
-	HVX_PENDING_MMIO_READ,	/* copy run->mmio.data into a register */
+	HVX_PENDING_EMUL,	/* an MMIO instruction waits for run->mmio */
+};
+
+/* Where an emulated instruction's memory operand is (exits.c). */
+struct hvx_emul_loc {
+	bool mmio;		/* a device's (addr is a GPA), else guest RAM */
+	bool phys;		/* addr is a GPA (always for a device's) */
+	u64 addr;
+};
+
+/*
+ * An instruction emulated for MMIO, possibly across exits to user space:
+ * up to two reads (loc[0], loc[1]), the computation, then a write
+ * (loc[2]), in that order, then the commit of registers, RFLAGS and RIP.
+ */
+struct hvx_emul {
+	struct hvx_mmio_insn insn;
+	u64 gpa;		/* of the exit, for error reports */
+	u8 stage;		/* accesses done so far: reads, then the write */
+	u8 nread;		/* reads to make: 0, 1 or 2 */
+	bool write;		/* the instruction stores (known after compute) */
+	bool read_user;		/* user space served a read: commit waits */
+	struct hvx_emul_loc loc[3];
+	u64 val[2];		/* what the reads returned */
+	u64 wr;			/* what the write stores */
+	u64 rflags;		/* RFLAGS to commit */
+	bool reg_write, reg_high, rep_done;
+	u8 reg_num, reg_size;
+	u64 reg_val;		/* reg_size bytes for GPR reg_num */
 };
 
 /* Where the vCPU is, for hvx_vcpu_kick(). */
@@ -124,7 +152,7 @@ struct hvx_vcpu {
 
 	/* Completion of an exit handled by user space */
 	enum hvx_pending pending;
-	struct hvx_mmio_insn mmio;
+	struct hvx_emul emul;
 	u8 io_size;
 	bool string_down, string_rep, string_in;
 	u32 string_count;

@@ -117,6 +117,11 @@ void hvx_vm_apic_access_stop(struct hvx_vm *vm);
 /* After any change of a vCPU's IA32_APIC_BASE (process context). */
 void hvx_vm_apic_base_changed(struct hvx_vcpu *vcpu);
 
+/*
+ * Whether an access at @gpa is guest memory (a slot; writable, for a
+ * write) rather than MMIO: what an EPT violation there would decide.
+ */
+bool hvx_vm_gpa_is_ram(struct hvx_vm *vm, u64 gpa, bool write);
 /* Copy guest-physical memory to/from a kernel buffer (0 or -errno). */
 int hvx_vm_read_gpa(struct hvx_vm *vm, u64 gpa, void *buf, unsigned int len);
 int hvx_vm_write_gpa(struct hvx_vm *vm, u64 gpa, const void *buf,

@@ -57,8 +57,8 @@
  * wait polls the used ring, bounded by a TSC budget and a spin count, so
  * an attack the device ignores costs a timeout, not a hang.
  *
- * All MMIO goes through plain MOVs in inline assembly (hvx decodes only
- * MOV forms for MMIO exits); memory writes that the device observes are
+ * All MMIO goes through plain MOVs in inline assembly (what a driver
+ * uses; hvx emulates more, see Documentation/api.rst); memory writes that the device observes are
  * ordered by the x86 memory model plus compiler barriers, and published
  * (avail idx) with a locked instruction before the notify.
  *

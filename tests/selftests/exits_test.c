@@ -2,9 +2,11 @@
 /*
  * VM exits, one kind at a time, as user space sees them: CPUID from the
  * table of HVX_SET_CPUID, HLT, port I/O (single, string, REP, descending),
- * MMIO loads and stores in long and real mode, MSRs, control and debug
- * registers, XSETBV, VMX instructions, triple faults, VM entries that the
- * CPU refuses, the per-vCPU statistics, and the register ioctls.
+ * MMIO loads and stores in long and real mode, the other instructions
+ * emulated for MMIO (read-modify-write, strings, PUSH/POP: their exits in
+ * order, and their faults), MSRs, control and debug registers, XSETBV,
+ * VMX instructions, triple faults, VM entries that the CPU refuses, the
+ * per-vCPU statistics, and the register ioctls.
  *
  * Instructions whose faults are checked by address live in small assembly
  * functions below (guest_asm), each with a global label on the instruction,
@@ -62,6 +64,7 @@
 #define LM_EFER			0x501ull
 #define PAT_RESET		0x0007040600070406ull
 
+#define SS_VECTOR		12
 #define GP_VECTOR		13
 #define UD_VECTOR		6
 
@@ -264,10 +267,32 @@ GUEST_ASM(guest_hlt_then_return,
 GUEST_LABEL(guest_after_hlt)
 "	mov $42, %eax\n"
 "	ret\n")
-/* A read-modify-write of MMIO, which hvx does not decode. */
+/* A multiplication by MMIO, which hvx does not emulate. */
 GUEST_ASM(guest_mmio_add,
 GUEST_LABEL(insn_mmio_add)
-"	addb $1, (%rdi)\n"
+"	mull (%rdi)\n"
+"	ret\n")
+/* MOVSQ from MMIO (RDI) to 0x100ffc, whose next page the test unmaps. */
+GUEST_ASM(guest_emul_pf,
+"	mov %rdi, %rsi\n"
+"	mov $0x100ffc, %edi\n"
+GUEST_LABEL(insn_emul_pf)
+"	movsq\n"
+"	ret\n")
+/* PUSH of MMIO (RDI) on a non-canonical stack. */
+GUEST_ASM(guest_emul_ss,
+"	mov %rsp, %rax\n"
+"	movabs $0x8000000000000000, %rsp\n"
+GUEST_LABEL(insn_emul_ss)
+"	pushq (%rdi)\n"
+"	mov %rax, %rsp\n"
+"	ret\n")
+/* MOVSB from MMIO (RDI) to a non-canonical address. */
+GUEST_ASM(guest_emul_gp,
+"	mov %rdi, %rsi\n"
+"	movabs $0x8000000000000000, %rdi\n"
+GUEST_LABEL(insn_emul_gp)
+"	movsb\n"
 "	ret\n")
 /* Computes into every GPR from what HVX_SET_REGS gave, then halts. */
 GUEST_ASM(guest_regs_compute,
@@ -330,6 +355,9 @@ void g_invept(void *mem);
 void g_invvpid(void *mem);
 uint64_t guest_hlt_then_return(void);
 void guest_mmio_add(uint64_t gpa);
+void guest_emul_pf(uint64_t gpa);
+void guest_emul_gp(uint64_t gpa);
+void guest_emul_ss(uint64_t gpa);
 void guest_regs_compute(void);
 
 extern const char insn_rdmsr[], insn_wrmsr[];
@@ -340,6 +368,7 @@ extern const char insn_vmlaunch[], insn_vmresume[], insn_vmclear[];
 extern const char insn_vmptrld[], insn_vmptrst[], insn_vmread[];
 extern const char insn_vmwrite[], insn_invept[], insn_invvpid[];
 extern const char guest_after_hlt[], insn_mmio_add[];
+extern const char insn_emul_pf[], insn_emul_gp[], insn_emul_ss[];
 extern const char guest_regs_after_hlt[];
 
 #define ADDR(sym)	((uint64_t)(uintptr_t)(sym))
@@ -1513,6 +1542,397 @@ TEST_F_TIMEOUT(exits, mmio_real_mode, 120)
 	EXPECT_EQ(sizeof(code), regs.rip);
 }
 
+/* ---- Emulated MMIO instructions beyond MOV ------------------------------ */
+
+#define EM(off)		(MMIO_GPA + 0x800 + (off))
+#define FL_ARITH	0x8d5ull	/* CF PF AF ZF SF OF */
+/* RFLAGS into %[f]; PUSHFQ steps over the red zone. */
+#define FLAGS_OUT	"\n\tlea -128(%%rsp), %%rsp\n\tpushfq\n\tpopq %[f]" \
+			"\n\tlea 128(%%rsp), %%rsp"
+
+static uint8_t emul_ram[32] __attribute__((aligned(16)));
+
+/*
+ * Each instruction aims at MMIO; the host serves each access and checks
+ * its address, size and data (emul_evs below). Results and the flags come
+ * back with ucalls. PUSH, POP and PUSHF step over the red zone.
+ */
+static void __guest_code guest_emul(void)
+{
+	volatile uint64_t *ram = (volatile uint64_t *)emul_ram;
+	uint64_t f, a, c, s, d;
+
+	asm volatile("clc\n\tlock addl $0x10, (%[p])" FLAGS_OUT
+		     : [f] "=r"(f) : [p] "r"(EM(0x00)) : "memory", "cc");
+	GUEST_SYNC_ARGS(1, f & FL_ARITH, 0, 0);
+	asm volatile("cmpl $5, (%[p])" FLAGS_OUT
+		     : [f] "=r"(f) : [p] "r"(EM(0x10)) : "memory", "cc");
+	GUEST_SYNC_ARGS(2, f & FL_ARITH, 0, 0);
+	asm volatile("testb $0x80, (%[p])" FLAGS_OUT
+		     : [f] "=r"(f) : [p] "r"(EM(0x20)) : "memory", "cc");
+	GUEST_SYNC_ARGS(3, f & FL_ARITH, 0, 0);
+	a = 10;
+	asm volatile("subq (%[p]), %[a]" FLAGS_OUT
+		     : [a] "+r"(a), [f] "=r"(f) : [p] "r"(EM(0x30))
+		     : "memory", "cc");
+	GUEST_SYNC_ARGS(4, a, f & FL_ARITH, 0);
+	asm volatile("stc\n\tadcw $1, (%[p])" FLAGS_OUT
+		     : [f] "=r"(f) : [p] "r"(EM(0x40)) : "memory", "cc");
+	GUEST_SYNC_ARGS(5, f & FL_ARITH, 0, 0);
+	asm volatile("negb (%[p])" FLAGS_OUT
+		     : [f] "=r"(f) : [p] "r"(EM(0x50)) : "memory", "cc");
+	GUEST_SYNC_ARGS(6, f & FL_ARITH, 0, 0);
+	asm volatile("stc\n\tincl (%[p])" FLAGS_OUT
+		     : [f] "=r"(f) : [p] "r"(EM(0x60)) : "memory", "cc");
+	GUEST_SYNC_ARGS(7, f & FL_ARITH, 0, 0);
+	a = 0x1122334455667788ull;
+	asm volatile("xchgq %[a], (%[p])"
+		     : [a] "+r"(a) : [p] "r"(EM(0x70)) : "memory");
+	GUEST_SYNC_ARGS(8, a, 0, 0);
+	a = 0x1234;
+	asm volatile("lock cmpxchgl %k[c], (%[p])" FLAGS_OUT
+		     : "+a"(a), [f] "=r"(f) : [c] "r"(0x5678ull),
+		       [p] "r"(EM(0x80)) : "memory", "cc");
+	GUEST_SYNC_ARGS(9, a, f & FL_ARITH, 0);
+	a = 0x1234;
+	asm volatile("lock cmpxchgl %k[c], (%[p])" FLAGS_OUT
+		     : "+a"(a), [f] "=r"(f) : [c] "r"(0x5678ull),
+		       [p] "r"(EM(0x90)) : "memory", "cc");
+	GUEST_SYNC_ARGS(10, a, f & FL_ARITH, 0);
+	/* Bit 35 of the dword at 0xa0: bit 3 of the next dword. */
+	asm volatile("lock btsl %k[c], (%[p])" FLAGS_OUT
+		     : [f] "=r"(f) : [c] "r"(35ull), [p] "r"(EM(0xa0))
+		     : "memory", "cc");
+	GUEST_SYNC_ARGS(11, f & 1, 0, 0);
+	asm volatile("btrw $17, (%[p])" FLAGS_OUT
+		     : [f] "=r"(f) : [p] "r"(EM(0xb0)) : "memory", "cc");
+	GUEST_SYNC_ARGS(12, f & 1, 0, 0);
+	asm volatile("movbe (%[p]), %k[a]"
+		     : [a] "=r"(a) : [p] "r"(EM(0xc0)) : "memory");
+	GUEST_SYNC_ARGS(13, a, 0, 0);
+	asm volatile("movbe %k[c], (%[p])"
+		     : : [c] "r"(0x11223344ull), [p] "r"(EM(0xd0)) : "memory");
+	asm volatile("movnti %[c], (%[p])"
+		     : : [c] "r"(0x0102030405060708ull), [p] "r"(EM(0xe0))
+		     : "memory");
+	asm volatile("sub $128, %%rsp\n\tpushq (%[p])\n\tpopq %[a]\n\t"
+		     "add $128, %%rsp"
+		     : [a] "=r"(a) : [p] "r"(EM(0xf0)) : "memory");
+	GUEST_SYNC_ARGS(16, a, 0, 0);
+	asm volatile("sub $128, %%rsp\n\tpushq $0x77\n\tpopq (%[p])\n\t"
+		     "add $128, %%rsp"
+		     : : [p] "r"(EM(0x100)) : "memory");
+
+	/* REP MOVSB from RAM to MMIO: four writes, one per element. */
+	ram[0] = 0x44434241;	/* "ABCD" */
+	s = (uint64_t)emul_ram;
+	d = EM(0x200);
+	c = 4;
+	asm volatile("rep movsb" : "+S"(s), "+D"(d), "+c"(c) : : "memory");
+	GUEST_SYNC_ARGS(18, c, s - (uint64_t)emul_ram, d - EM(0x200));
+	/* REP MOVSW from MMIO to RAM, descending. */
+	ram[0] = 0;
+	ram[1] = 0;
+	s = EM(0x306);
+	d = (uint64_t)emul_ram + 14;
+	c = 3;
+	asm volatile("std\n\trep movsw\n\tcld"
+		     : "+S"(s), "+D"(d), "+c"(c) : : "memory", "cc");
+	GUEST_SYNC_ARGS(19, c, s - EM(0x300), d - (uint64_t)emul_ram);
+	GUEST_SYNC_ARGS(20, ram[1], 0, 0);
+	/* REPNE SCASB stops at the match. */
+	d = EM(0x400);
+	c = 10;
+	asm volatile("repne scasb" FLAGS_OUT
+		     : "+D"(d), "+c"(c), [f] "=r"(f) : "a"(0x5aull)
+		     : "memory", "cc");
+	GUEST_SYNC_ARGS(21, c, d - EM(0x400), f & FL_ARITH);
+	s = EM(0x500);
+	asm volatile("lodsq" : "+S"(s), "=a"(a) : : "memory");
+	GUEST_SYNC_ARGS(22, a, s - EM(0x500), 0);
+	d = EM(0x600);
+	c = 2;
+	asm volatile("rep stosl" : "+D"(d), "+c"(c) : "a"(0xdeadbeefull)
+		     : "memory");
+	GUEST_SYNC_ARGS(23, c, d - EM(0x600), 0);
+	ram[0] = 'A';
+	s = (uint64_t)emul_ram;
+	d = EM(0x700);
+	asm volatile("cmpsb" FLAGS_OUT
+		     : "+S"(s), "+D"(d), [f] "=r"(f) : : "memory", "cc");
+	GUEST_SYNC_ARGS(24, f & FL_ARITH, s - (uint64_t)emul_ram,
+			d - EM(0x700));
+	/* MOVSL from MMIO to MMIO: a read exit, then a write exit. */
+	s = EM(0x780);
+	d = EM(0x790);
+	asm volatile("movsl" : "+S"(s), "+D"(d) : : "memory");
+	GUEST_SYNC_ARGS(25, s - EM(0x780), d - EM(0x790), 0);
+	/* An FS override: the source is FS.base + RSI (fs:0 holds it). */
+	asm volatile("mov %%fs:0, %0" : "=r"(a));
+	s = EM(0x7a0) - a;
+	d = (uint64_t)emul_ram;
+	ram[0] = 0;
+	asm volatile("movsl %%fs:(%%rsi), %%es:(%%rdi)"
+		     : "+S"(s), "+D"(d) : : "memory");
+	GUEST_SYNC_ARGS(26, ram[0], d - (uint64_t)emul_ram, 0);
+}
+
+/* What the host sees of guest_emul(), in order. */
+struct emul_ev {
+	char kind;		/* 'r' read, 'w' write, 's' ucall */
+	uint64_t gpa;		/* 's': the stage */
+	uint32_t len;
+	uint64_t data;		/* 'r': the answer, 'w': what is stored */
+	uint64_t a1, a2, a3;	/* 's': args[1..3] */
+};
+
+#define EV_R(off, l, v)		{ 'r', EM(off), l, v }
+#define EV_W(off, l, v)		{ 'w', EM(off), l, v }
+#define EV_S(n, x, y, z)	{ 's', n, 0, 0, x, y, z }
+
+/*
+ * The expected flags are those of the host CPU for the same operands.
+ * A read-modify-write reads, then writes; CMP and TEST only read.
+ */
+static const struct emul_ev emul_evs[] = {
+	EV_R(0x00, 4, 0xfffffff8), EV_W(0x00, 4, 0x8), EV_S(1, 0x1, 0, 0),
+	EV_R(0x10, 4, 5), EV_S(2, 0x44, 0, 0),
+	EV_R(0x20, 1, 0x80), EV_S(3, 0x80, 0, 0),
+	EV_R(0x30, 8, 11), EV_S(4, ~0ull, 0x95, 0),
+	EV_R(0x40, 2, 0xfffe), EV_W(0x40, 2, 0), EV_S(5, 0x55, 0, 0),
+	EV_R(0x50, 1, 0x80), EV_W(0x50, 1, 0x80), EV_S(6, 0x881, 0, 0),
+	EV_R(0x60, 4, 0x7fffffff), EV_W(0x60, 4, 0x80000000),
+	EV_S(7, 0x895, 0, 0),
+	EV_R(0x70, 8, 0xaabbccddeeff0011ull),
+	EV_W(0x70, 8, 0x1122334455667788ull),
+	EV_S(8, 0xaabbccddeeff0011ull, 0, 0),
+	/* CMPXCHG: equal stores the source; not equal stores the old value. */
+	EV_R(0x80, 4, 0x1234), EV_W(0x80, 4, 0x5678), EV_S(9, 0x1234, 0x44, 0),
+	EV_R(0x90, 4, 0x9999), EV_W(0x90, 4, 0x9999),
+	EV_S(10, 0x9999, 0x91, 0),
+	EV_R(0xa4, 4, 0), EV_W(0xa4, 4, 0x8), EV_S(11, 0, 0, 0),
+	EV_R(0xb0, 2, 0x2), EV_W(0xb0, 2, 0), EV_S(12, 1, 0, 0),
+	EV_R(0xc0, 4, 0x11223344), EV_S(13, 0x44332211, 0, 0),
+	EV_W(0xd0, 4, 0x44332211),
+	EV_W(0xe0, 8, 0x0102030405060708ull),
+	EV_R(0xf0, 8, 0x1234567890ull), EV_S(16, 0x1234567890ull, 0, 0),
+	EV_W(0x100, 8, 0x77),
+	EV_W(0x200, 1, 'A'), EV_W(0x201, 1, 'B'), EV_W(0x202, 1, 'C'),
+	EV_W(0x203, 1, 'D'), EV_S(18, 0, 4, 4),
+	EV_R(0x306, 2, 0x1111), EV_R(0x304, 2, 0x2222),
+	EV_R(0x302, 2, 0x3333), EV_S(19, 0, 0, 8),
+	EV_S(20, 0x1111222233330000ull, 0, 0),
+	EV_R(0x400, 1, 0x01), EV_R(0x401, 1, 0x5a), EV_S(21, 8, 2, 0x44),
+	EV_R(0x500, 8, 0xfedcba9876543210ull),
+	EV_S(22, 0xfedcba9876543210ull, 8, 0),
+	EV_W(0x600, 4, 0xdeadbeef), EV_W(0x604, 4, 0xdeadbeef),
+	EV_S(23, 0, 8, 0),
+	EV_R(0x700, 1, 'A'), EV_S(24, 0x44, 1, 1),
+	EV_R(0x780, 4, 0xcafef00d), EV_W(0x790, 4, 0xcafef00d),
+	EV_S(25, 4, 4, 0),
+	EV_R(0x7a0, 4, 0x600df00d), EV_S(26, 0x600df00d, 4, 0),
+};
+
+/*
+ * Run to the next exit and check that it is the MMIO access @ev: a
+ * write's data, or a read, answered with @ev->data. Returns the RIP at
+ * the exit.
+ */
+static uint64_t serve_mmio(struct __test_metadata *_metadata,
+			   struct hvx_vcpu *vcpu, const struct emul_ev *ev,
+			   unsigned int i)
+{
+	struct hvx_run *run = vcpu->run;
+	struct hvx_regs regs;
+	uint64_t v = 0;
+
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_MMIO);
+	EXPECT_EQ(ev->kind == 'w', run->mmio.is_write)
+		TH_LOG("event %u: direction", i);
+	EXPECT_EQ(ev->gpa, run->mmio.phys_addr)
+		TH_LOG("event %u: address %#llx", i,
+		       (unsigned long long)run->mmio.phys_addr);
+	EXPECT_EQ(ev->len, run->mmio.len) TH_LOG("event %u: length", i);
+	if (ev->kind == 'w') {
+		memcpy(&v, run->mmio.data, ev->len <= 8 ? ev->len : 8);
+		EXPECT_EQ(ev->data, v) TH_LOG("event %u: stored %#llx", i,
+					      (unsigned long long)v);
+	} else {
+		memset(run->mmio.data, 0xee, sizeof(run->mmio.data));
+		memcpy(run->mmio.data, &ev->data, ev->len <= 8 ? ev->len : 8);
+	}
+	vcpu_regs_get(vcpu, &regs);
+	return regs.rip;
+}
+
+TEST_F_TIMEOUT(exits, mmio_emulated_long_mode, 120)
+{
+	struct hvx_vcpu *vcpu;
+	uint64_t rip = 0, prev_gpa = ~0ull;
+	struct ucall uc;
+	unsigned int i;
+
+	NEED_HVX();
+	vm_load_self(NEW_VM(0, GUEST_MEM));
+	vcpu = vcpu_add(self->vm[0], 0);
+	vcpu_setup_long_mode(vcpu, guest_emul, 0);
+
+	for (i = 0; i < sizeof(emul_evs) / sizeof(emul_evs[0]); i++) {
+		const struct emul_ev *ev = &emul_evs[i];
+		uint64_t at;
+
+		if (ev->kind == 's') {
+			ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc))
+				TH_LOG("event %u", i);
+			ASSERT_EQ(ev->gpa, uc.args[0]) TH_LOG("event %u", i);
+			EXPECT_EQ(ev->a1, uc.args[1])
+				TH_LOG("stage %llu: %#llx", (unsigned long long)ev->gpa,
+				       (unsigned long long)uc.args[1]);
+			EXPECT_EQ(ev->a2, uc.args[2])
+				TH_LOG("stage %llu: %#llx", (unsigned long long)ev->gpa,
+				       (unsigned long long)uc.args[2]);
+			EXPECT_EQ(ev->a3, uc.args[3])
+				TH_LOG("stage %llu: %#llx", (unsigned long long)ev->gpa,
+				       (unsigned long long)uc.args[3]);
+			prev_gpa = ~0ull;
+			continue;
+		}
+		at = serve_mmio(_metadata, vcpu, ev, i);
+		/* The write of a read-modify-write: RIP has not moved yet. */
+		if (ev->kind == 'w' && ev->gpa == prev_gpa)
+			EXPECT_EQ(rip, at) TH_LOG("event %u: RIP moved before the write",
+						 i);
+		rip = at;
+		prev_gpa = ev->kind == 'r' ? ev->gpa : ~0ull;
+	}
+	ASSERT_EQ(UCALL_DONE, vcpu_run_ucall(vcpu, &uc));
+}
+
+/* Raw 16- and 32-bit code: ALU read-modify-write and REP STOS. */
+TEST_F_TIMEOUT(exits, mmio_emulated_real_and_protected_mode, 120)
+{
+	static const uint8_t real_code[] = {
+		0xb8, 0xff, 0xff,	/* mov $0xffff, %ax */
+		0x8e, 0xd8,		/* mov %ax, %ds */
+		0x8e, 0xc0,		/* mov %ax, %es */
+		0xbb, 0x10, 0x00,	/* mov $0x10, %bx */
+		0x83, 0x07, 0x10,	/* addw $0x10, (%bx) */
+		0xbf, 0x20, 0x00,	/* mov $0x20, %di */
+		0xb9, 0x02, 0x00,	/* mov $2, %cx */
+		0xb0, 0x5a,		/* mov $0x5a, %al */
+		0xf3, 0xaa,		/* rep stosb */
+		0xbf, 0xff, 0xff,	/* mov $0xffff, %di */
+		0xb9, 0x02, 0x00,	/* mov $2, %cx */
+		0xf3, 0xaa,		/* rep stosb: DI wraps to 0 */
+		0xf4,			/* hlt */
+	};
+	static const uint8_t prot_code[] = {
+		0xbb, 0x00, 0x10, 0x00, 0xc0,	/* mov $0xc0001000, %ebx */
+		0xf0, 0xff, 0x03,		/* lock incl (%ebx) */
+		0xb9, 0x03, 0x00, 0x00, 0x00,	/* mov $3, %ecx */
+		0xbf, 0x00, 0x11, 0x00, 0xc0,	/* mov $0xc0001100, %edi */
+		0xb8, 0x11, 0x00, 0x00, 0x00,	/* mov $0x11, %eax */
+		0x66, 0xf3, 0xab,		/* rep stosw */
+		0xf4,				/* hlt */
+	};
+	static const struct emul_ev real_evs[] = {
+		{ 'r', 0x100000, 2, 0xfff8 }, { 'w', 0x100000, 2, 0x0008 },
+		{ 'w', 0x100010, 1, 0x5a }, { 'w', 0x100011, 1, 0x5a },
+		/* ES:FFFF, then ES:0000 = 0xffff0: RAM, the CPU's own. */
+		{ 'w', 0x10ffef, 1, 0x5a },
+	};
+	static const struct emul_ev prot_evs[] = {
+		{ 'r', 0xc0001000, 4, 0x7fffffff },
+		{ 'w', 0xc0001000, 4, 0x80000000 },
+		{ 'w', 0xc0001100, 2, 0x11 }, { 'w', 0xc0001102, 2, 0x11 },
+		{ 'w', 0xc0001104, 2, 0x11 },
+	};
+	struct hvx_vcpu *vcpu;
+	struct hvx_regs regs;
+	unsigned int i;
+	uint8_t b = 0;
+
+	NEED_HVX();
+	vcpu = vcpu_add(NEW_VM(0, HVX_SYS_SIZE), 0);
+	setup_real_code(vcpu, real_code, sizeof(real_code));
+	for (i = 0; i < sizeof(real_evs) / sizeof(real_evs[0]); i++)
+		serve_mmio(_metadata, vcpu, &real_evs[i], i);
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_HLT);
+	vcpu_regs_get(vcpu, &regs);
+	EXPECT_EQ(0x1, regs.rflags & FL_ARITH);	/* 0xfff8 + 0x10: CF */
+	EXPECT_EQ(0, regs.rcx & 0xffff);
+	EXPECT_EQ(0x0001, regs.rdi & 0xffff);
+	EXPECT_EQ(sizeof(real_code), regs.rip);
+	vm_read(vcpu->vm, 0xffff0, &b, 1);
+	EXPECT_EQ(0x5a, b);
+
+	vcpu = vcpu_add(NEW_VM(1, GUEST_MEM), 0);
+	vm_write(vcpu->vm, PROT_CODE_GPA, prot_code, sizeof(prot_code));
+	vcpu_setup_protected_mode(vcpu, PROT_CODE_GPA);
+	for (i = 0; i < sizeof(prot_evs) / sizeof(prot_evs[0]); i++)
+		serve_mmio(_metadata, vcpu, &prot_evs[i], i);
+	vcpu_run(vcpu);
+	vcpu_assert_exit(vcpu, HVX_EXIT_HLT);
+	vcpu_regs_get(vcpu, &regs);
+	/* INC to 0x80000000: OF SF AF PF, CF kept clear. */
+	EXPECT_EQ(0x894, regs.rflags & FL_ARITH);
+	EXPECT_EQ(0, regs.rcx & 0xffffffff);
+	EXPECT_EQ(0xc0001106, regs.rdi & 0xffffffff);
+	EXPECT_EQ(PROT_CODE_GPA + sizeof(prot_code), regs.rip);
+}
+
+/*
+ * Faults of the emulated access, before any device access: a string
+ * element written into a page the guest has not mapped is the #PF it
+ * would be on RAM (write, not present, CR2 at that page), one at a
+ * non-canonical address a #GP(0), a PUSH on a non-canonical stack #SS(0).
+ */
+TEST_F_TIMEOUT(exits, mmio_emulated_faults, 120)
+{
+	struct hvx_vcpu *vcpu;
+	struct hvx_vm *vm;
+	struct ucall uc;
+	uint64_t *pte;
+
+	NEED_HVX();
+	vm = NEW_VM(0, GUEST_MEM);
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	vcpu_setup_long_mode(vcpu, guest_emul_pf, MMIO_GPA + 0x10);
+	/* GVA 0x101000: not present (the first 2 MiB have 4 KiB pages). */
+	pte = vm_gpa_to_hva(vm, vm->sys_gpa + HVX_SYS_PT0);
+	pte[0x101] = 0;
+	vcpu_run(vcpu);
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc))
+		TH_LOG("want the #PF first, not an MMIO access");
+	EXPECT_EQ(14, uc.args[0]);
+	EXPECT_EQ(2, uc.args[1]);		/* a write, not present */
+	EXPECT_EQ(ADDR(insn_emul_pf), uc.args[2]);
+	EXPECT_EQ(0x101000, uc.args[3]);
+
+	vcpu = vcpu_add(NEW_VM(1, GUEST_MEM), 0);
+	vm_load_self(vcpu->vm);
+	vcpu_setup_long_mode(vcpu, guest_emul_gp, MMIO_GPA + 0x10);
+	vcpu_run(vcpu);
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc))
+		TH_LOG("want the #GP first, not an MMIO access");
+	EXPECT_EQ(GP_VECTOR, uc.args[0]);
+	EXPECT_EQ(0, uc.args[1]);
+	EXPECT_EQ(ADDR(insn_emul_gp), uc.args[2]);
+
+	vcpu = vcpu_add(NEW_VM(2, GUEST_MEM), 0);
+	vm_load_self(vcpu->vm);
+	vcpu_setup_long_mode(vcpu, guest_emul_ss, MMIO_GPA + 0x10);
+	vcpu_run(vcpu);
+	ASSERT_EQ(UCALL_UNHANDLED, get_ucall(vcpu, &uc))
+		TH_LOG("want the #SS first, not an MMIO access");
+	EXPECT_EQ(SS_VECTOR, uc.args[0]);
+	EXPECT_EQ(0, uc.args[1]);
+	EXPECT_EQ(ADDR(insn_emul_ss), uc.args[2]);
+}
+
 TEST_F_TIMEOUT(exits, mmio_undecodable_internal_error, 120)
 {
 	struct hvx_vcpu *vcpu;
@@ -1524,7 +1944,7 @@ TEST_F_TIMEOUT(exits, mmio_undecodable_internal_error, 120)
 	run = vcpu->run;
 	vcpu_setup_long_mode(vcpu, guest_mmio_add, MMIO_GPA + 8);
 
-	/* ADD to MMIO is not a MOV: an emulation error with address and RIP. */
+	/* MUL is not emulated: an emulation error with address and RIP. */
 	vcpu_run(vcpu);
 	vcpu_assert_exit(vcpu, HVX_EXIT_INTERNAL_ERROR);
 	EXPECT_EQ(HVX_INTERNAL_EMULATION, run->internal.suberror);

@@ -38,6 +38,13 @@ struct dcase {
 	u8 size, reg, dst_size, ext;
 	bool is_write, has_imm, high_byte;
 	u64 imm;
+	/* Beyond MOV: compared in every case (all zero for a MOV). */
+	u8 op, sub, rep;
+	bool mem_dst, bswap, lock;
+	/* Compared only when chk_seg (seg, adsize) and chk_ea (the rest). */
+	bool chk_seg, chk_ea, rip_rel;
+	u8 seg, adsize, base, index, scale;
+	u64 disp;
 };
 
 #define M16	.mode = HVX_CPU_MODE_16
@@ -63,6 +70,31 @@ struct dcase {
 #define IMM(sz, v)	.size = (sz), .dst_size = (sz), .is_write = true, \
 			.has_imm = true, .imm = (v)
 #define ERR(e)		.ret = -(e)
+/* ALU @s (ADD..CMP) with register @r; @md: memory is the destination. */
+#define ALU(s, sz, r, md)	.op = HVX_OP_ALU, .sub = HVX_ALU_##s, \
+				.size = (sz), .dst_size = (sz), .reg = (r), \
+				.mem_dst = (md)
+#define ALUI(s, sz, v)	.op = HVX_OP_ALU, .sub = HVX_ALU_##s, .size = (sz), \
+			.dst_size = (sz), .mem_dst = true, .has_imm = true, \
+			.imm = (v)
+/* Another op with register @r, or with immediate @v. */
+#define OPR(o, sz, r)	.op = HVX_OP_##o, .size = (sz), .dst_size = (sz), \
+			.reg = (r)
+#define OPI(o, sz, v)	.op = HVX_OP_##o, .size = (sz), .dst_size = (sz), \
+			.has_imm = true, .imm = (v)
+#define BTR(s, sz, r)	OPR(BT, sz, r), .sub = HVX_BT_##s
+#define BTI(s, sz, v)	OPI(BT, sz, v), .sub = HVX_BT_##s
+/* A string instruction, its REP, source segment and address size. */
+#define STR(o, sz, rp, sg, as)	.op = HVX_OP_##o, .size = (sz), \
+				.dst_size = (sz), .rep = HVX_REP_##rp, \
+				.chk_seg = true, .seg = HVX_SEG_##sg, \
+				.adsize = (as)
+#define LOCK		.lock = true
+/* The memory operand: segment, address size, base, index, scale, disp. */
+#define EA(sg, as, b, i, sc, d)	.chk_seg = true, .seg = HVX_SEG_##sg, \
+				.adsize = (as), .chk_ea = true, .base = (b), \
+				.index = (i), .scale = (sc), .disp = (u64)(d)
+#define NR		HVX_NO_REG
 
 static const struct dcase cases[] = {
 	/* ---- 64-bit mode: 88/89 stores --------------------------------- */
@@ -205,7 +237,7 @@ static const struct dcase cases[] = {
 	  ST(4, 0) },
 	{ M64, AS("rex.W mov %al,(%rbx)"), B(0x48, 0x88, 0x03), ST(1, 0) },
 	{ M64, HAND("f0 89: LOCK is ignored"), B(0xf0, 0x89, 0x03),
-	  ST(4, 0) },
+	  ST(4, 0), LOCK },
 	{ M64, HAND("48 66 89: REX before 66 is ignored, 2-byte store"),
 	  B(0x48, 0x66, 0x89, 0x03), ST(2, 0) },
 	{ M64, HAND("4c 2e 8b: REX.R before 2E is ignored, reg is ecx"),
@@ -225,6 +257,176 @@ static const struct dcase cases[] = {
 	  B(0x2e, 0x2e, 0x2e, 0x48, 0xc7, 0x84, 0xc8, 0x78, 0x56, 0x34,
 	    0x12, 0x01, 0x00, 0x00, 0x00),
 	  IMM(8, 1) },
+
+	/* ---- 64-bit mode: ALU, group 1 --------------------------------- */
+	{ M64, AS("add %eax,(%rbx)"), B(0x01, 0x03), ALU(ADD, 4, 0, true) },
+	{ M64, AS("addb $1,(%rdi)"), B(0x80, 0x07, 0x01), ALUI(ADD, 1, 1) },
+	{ M64, AS("lock addl $-1,0x8(%rbx)"),
+	  B(0xf0, 0x83, 0x43, 0x08, 0xff), ALUI(ADD, 4, 0xffffffff), LOCK },
+	{ M64, AS("addq $-2,(%rbx)"), B(0x48, 0x83, 0x03, 0xfe),
+	  ALUI(ADD, 8, 0xfffffffffffffffeULL) },
+	{ M64, AS("orw $0x1234,(%rbx)"), B(0x66, 0x81, 0x0b, 0x34, 0x12),
+	  ALUI(OR, 2, 0x1234) },
+	{ M64, AS("andq $0x7fffffff,(%rax)"),
+	  B(0x48, 0x81, 0x20, 0xff, 0xff, 0xff, 0x7f),
+	  ALUI(AND, 8, 0x7fffffff) },
+	{ M64, AS("andq $-0x80000000,(%rax)"),
+	  B(0x48, 0x81, 0x20, 0x00, 0x00, 0x00, 0x80),
+	  ALUI(AND, 8, 0xffffffff80000000ULL) },
+	{ M64, AS("sub (%rbx),%ecx"), B(0x2b, 0x0b), ALU(SUB, 4, 1, false) },
+	{ M64, AS("sbb %r9,(%r10)"), B(0x4d, 0x19, 0x0a),
+	  ALU(SBB, 8, 9, true) },
+	{ M64, AS("xor %ah,(%rbx)"), B(0x30, 0x23), ALU(XOR, 1, 0, true),
+	  .high_byte = true },
+	{ M64, AS("cmp %al,0x10(%rip)"),
+	  B(0x38, 0x05, 0x10, 0x00, 0x00, 0x00), ALU(CMP, 1, 0, true),
+	  EA(DS, 8, NR, NR, 1, 0x10), .rip_rel = true },
+	{ M64, AS("adc (%rsi),%dl"), B(0x12, 0x16), ALU(ADC, 1, 2, false) },
+	{ M64, AS("cmp (%rdi),%rax"), B(0x48, 0x3b, 0x07),
+	  ALU(CMP, 8, 0, false) },
+	{ M64, AS("lock xorl $0x55,%gs:0x10(%r12)"),
+	  B(0x65, 0xf0, 0x41, 0x83, 0x74, 0x24, 0x10, 0x55),
+	  ALUI(XOR, 4, 0x55), LOCK, EA(GS, 8, 12, NR, 1, 0x10) },
+	{ M64, HAND("f0 f3 01 03: xrelease lock add"),
+	  B(0xf0, 0xf3, 0x01, 0x03), ALU(ADD, 4, 0, true), LOCK },
+	{ M64, AS("testl $0x80,(%rbx)"),
+	  B(0xf7, 0x03, 0x80, 0x00, 0x00, 0x00), OPI(TEST, 4, 0x80) },
+	{ M64, AS("testq $-1,(%rbx)"),
+	  B(0x48, 0xf7, 0x03, 0xff, 0xff, 0xff, 0xff), OPI(TEST, 8, ~0ULL) },
+	{ M64, AS("test %ecx,(%rbx)"), B(0x85, 0x0b), OPR(TEST, 4, 1) },
+	{ M64, AS("testb $1,(%rbx)"), B(0xf6, 0x03, 0x01), OPI(TEST, 1, 1) },
+	{ M64, AS("notl (%rbx)"), B(0xf7, 0x13), OPR(NOT, 4, 0) },
+	{ M64, AS("lock negq (%rbx)"), B(0xf0, 0x48, 0xf7, 0x1b),
+	  OPR(NEG, 8, 0), LOCK },
+	{ M64, AS("lock incb (%rbx)"), B(0xf0, 0xfe, 0x03), OPR(INC, 1, 0),
+	  LOCK },
+	{ M64, AS("decw (%rbx)"), B(0x66, 0xff, 0x0b), OPR(DEC, 2, 0) },
+	{ M64, AS("incq 0x8(%rsp)"), B(0x48, 0xff, 0x44, 0x24, 0x08),
+	  OPR(INC, 8, 0), EA(SS, 8, 4, NR, 1, 8) },
+	{ M64, AS("xchg %eax,(%rbx)"), B(0x87, 0x03), OPR(XCHG, 4, 0) },
+	{ M64, AS("xchg %cl,(%rbx)"), B(0x86, 0x0b), OPR(XCHG, 1, 1) },
+	{ M64, AS("lock cmpxchg %ecx,(%rbx)"), B(0xf0, 0x0f, 0xb1, 0x0b),
+	  OPR(CMPXCHG, 4, 1), LOCK },
+	{ M64, AS("cmpxchg %dl,(%rbx)"), B(0x0f, 0xb0, 0x13),
+	  OPR(CMPXCHG, 1, 2) },
+	{ M64, AS("cmpxchg %r8,(%rbx)"), B(0x4c, 0x0f, 0xb1, 0x03),
+	  OPR(CMPXCHG, 8, 8) },
+	{ M64, AS("bt %eax,(%rbx)"), B(0x0f, 0xa3, 0x03), BTR(BT, 4, 0) },
+	{ M64, AS("lock bts %rcx,(%rbx)"), B(0xf0, 0x48, 0x0f, 0xab, 0x0b),
+	  BTR(BTS, 8, 1), LOCK },
+	{ M64, AS("btr %ax,(%rbx)"), B(0x66, 0x0f, 0xb3, 0x03),
+	  BTR(BTR, 2, 0) },
+	{ M64, AS("btc %edx,(%rbx)"), B(0x0f, 0xbb, 0x13), BTR(BTC, 4, 2) },
+	{ M64, AS("btl $5,(%rbx)"), B(0x0f, 0xba, 0x23, 0x05),
+	  BTI(BT, 4, 5) },
+	{ M64, AS("lock btsq $63,(%rbx)"),
+	  B(0xf0, 0x48, 0x0f, 0xba, 0x2b, 0x3f), BTI(BTS, 8, 63), LOCK },
+	{ M64, AS("btrw $0x81,(%rbx)"), B(0x66, 0x0f, 0xba, 0x33, 0x81),
+	  BTI(BTR, 2, 0x81) },
+	{ M64, AS("btcl $7,(%rbx)"), B(0x0f, 0xba, 0x3b, 0x07),
+	  BTI(BTC, 4, 7) },
+	{ M64, AS("movnti %eax,(%rbx)"), B(0x0f, 0xc3, 0x03), ST(4, 0) },
+	{ M64, AS("movnti %rax,(%rbx)"), B(0x48, 0x0f, 0xc3, 0x03),
+	  ST(8, 0) },
+	{ M64, AS("movbe (%rbx),%eax"), B(0x0f, 0x38, 0xf0, 0x03), LD(4, 0),
+	  .bswap = true },
+	{ M64, AS("movbe %cx,(%rbx)"), B(0x66, 0x0f, 0x38, 0xf1, 0x0b),
+	  ST(2, 1), .bswap = true },
+	{ M64, AS("movbe %r8,(%rbx)"), B(0x4c, 0x0f, 0x38, 0xf1, 0x03),
+	  ST(8, 8), .bswap = true },
+	{ M64, AS("pushq (%rbx)"), B(0xff, 0x33), OPR(PUSH, 8, 0) },
+	{ M64, AS("pushw (%rbx)"), B(0x66, 0xff, 0x33), OPR(PUSH, 2, 0) },
+	{ M64, AS("popq (%rbx)"), B(0x8f, 0x03), OPR(POP, 8, 0) },
+	{ M64, AS("popw (%rbx)"), B(0x66, 0x8f, 0x03), OPR(POP, 2, 0) },
+	{ M64, AS("movsb"), B(0xa4), STR(MOVS, 1, NONE, DS, 8) },
+	{ M64, AS("movsl"), B(0xa5), STR(MOVS, 4, NONE, DS, 8) },
+	{ M64, AS("movsq"), B(0x48, 0xa5), STR(MOVS, 8, NONE, DS, 8) },
+	{ M64, AS("rep movsb"), B(0xf3, 0xa4), STR(MOVS, 1, E, DS, 8) },
+	{ M64, AS("rep stosq"), B(0xf3, 0x48, 0xab),
+	  STR(STOS, 8, E, DS, 8) },
+	{ M64, AS("lodsw"), B(0x66, 0xad), STR(LODS, 2, NONE, DS, 8) },
+	{ M64, AS("repne scasb"), B(0xf2, 0xae), STR(SCAS, 1, NE, DS, 8) },
+	{ M64, AS("repe cmpsl"), B(0xf3, 0xa7), STR(CMPS, 4, E, DS, 8) },
+	{ M64, AS("movsl %fs:(%rsi),%es:(%rdi)"), B(0x64, 0xa5),
+	  STR(MOVS, 4, NONE, FS, 8) },
+	{ M64, AS("addr32 movsb"), B(0x67, 0xa4), STR(MOVS, 1, NONE, DS, 4) },
+	{ M64, HAND("f2 a4: REPNE MOVS repeats as REP"), B(0xf2, 0xa4),
+	  STR(MOVS, 1, E, DS, 8) },
+	/* Effective addresses. */
+	{ M64, AS("add %eax,0x100(%rax,%rcx,8)"),
+	  B(0x01, 0x84, 0xc8, 0x00, 0x01, 0x00, 0x00), ALU(ADD, 4, 0, true),
+	  EA(DS, 8, 0, 1, 8, 0x100) },
+	{ M64, AS("add %eax,-0x4(%rbp)"), B(0x01, 0x45, 0xfc),
+	  ALU(ADD, 4, 0, true), EA(SS, 8, 5, NR, 1, -4) },
+	{ M64, AS("add %eax,%gs:(%r13)"), B(0x65, 0x41, 0x01, 0x45, 0x00),
+	  ALU(ADD, 4, 0, true), EA(GS, 8, 13, NR, 1, 0) },
+	{ M64, AS("add %eax,0x12345678"),
+	  B(0x01, 0x04, 0x25, 0x78, 0x56, 0x34, 0x12), ALU(ADD, 4, 0, true),
+	  EA(DS, 8, NR, NR, 1, 0x12345678) },
+	{ M64, AS("add %eax,(%r12,%r13,2)"), B(0x43, 0x01, 0x04, 0x6c),
+	  ALU(ADD, 4, 0, true), EA(DS, 8, 12, 13, 2, 0) },
+	{ M64, AS("add %eax,-0x80000000(,%rsi,4)"),
+	  B(0x01, 0x04, 0xb5, 0x00, 0x00, 0x00, 0x80), ALU(ADD, 4, 0, true),
+	  EA(DS, 8, NR, 6, 4, 0xffffffff80000000ULL) },
+	{ M64, AS("addr32 add %eax,(%ebx)"), B(0x67, 0x01, 0x03),
+	  ALU(ADD, 4, 0, true), EA(DS, 4, 3, NR, 1, 0) },
+	{ M64, AS("movabs 0x1122334455667788,%eax"),
+	  B(0xa1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11), LD(4, 0),
+	  EA(DS, 8, NR, NR, 1, 0x1122334455667788ULL) },
+
+	/* ---- 32-bit mode: the new forms -------------------------------- */
+	{ M32, AS("add %eax,(%ebx)"), B(0x01, 0x03), ALU(ADD, 4, 0, true),
+	  EA(DS, 4, 3, NR, 1, 0) },
+	{ M32, AS("add %eax,0x12345678"), B(0x01, 0x05, 0x78, 0x56, 0x34, 0x12),
+	  ALU(ADD, 4, 0, true), EA(DS, 4, NR, NR, 1, 0x12345678) },
+	{ M32, AS("subw $0x8000,%es:0x4(%ebp)"),
+	  B(0x26, 0x66, 0x81, 0x6d, 0x04, 0x00, 0x80), ALUI(SUB, 2, 0x8000),
+	  EA(ES, 4, 5, NR, 1, 4) },
+	{ M32, HAND("82 2b 01: subb $1,(%ebx), 82 aliases 80"),
+	  B(0x82, 0x2b, 0x01), ALUI(SUB, 1, 1) },
+	{ M32, AS("lock incl (%ebx)"), B(0xf0, 0xff, 0x03), OPR(INC, 4, 0),
+	  LOCK },
+	{ M32, AS("bts %eax,(%ebx)"), B(0x0f, 0xab, 0x03), BTR(BTS, 4, 0) },
+	{ M32, AS("movbe (%ebx),%eax"), B(0x0f, 0x38, 0xf0, 0x03), LD(4, 0),
+	  .bswap = true },
+	{ M32, AS("lock cmpxchg %cx,(%esi)"), B(0x66, 0xf0, 0x0f, 0xb1, 0x0e),
+	  OPR(CMPXCHG, 2, 1), LOCK },
+	{ M32, AS("pushl (%ebx)"), B(0xff, 0x33), OPR(PUSH, 4, 0) },
+	{ M32, AS("pushw (%ebx)"), B(0x66, 0xff, 0x33), OPR(PUSH, 2, 0) },
+	{ M32, AS("popl (%ebx)"), B(0x8f, 0x03), OPR(POP, 4, 0) },
+	{ M32, AS("rep movsl"), B(0xf3, 0xa5), STR(MOVS, 4, E, DS, 4) },
+	{ M32, AS("addr16 rep stosb"), B(0x67, 0xf3, 0xaa),
+	  STR(STOS, 1, E, DS, 2) },
+	{ M32, AS("repz cmpsb %es:(%edi),%ss:(%esi)"), B(0x36, 0xf3, 0xa6),
+	  STR(CMPS, 1, E, SS, 4) },
+	{ M32, AS("add %eax,(%esp)"), B(0x01, 0x04, 0x24),
+	  ALU(ADD, 4, 0, true), EA(SS, 4, 4, NR, 1, 0) },
+
+	/* ---- 16-bit mode: the new forms -------------------------------- */
+	{ M16, AS("add %ax,(%bx,%si)"), B(0x01, 0x00), ALU(ADD, 2, 0, true),
+	  EA(DS, 2, 3, 6, 1, 0) },
+	{ M16, AS("add %ax,0x10(%bp,%di)"), B(0x01, 0x43, 0x10),
+	  ALU(ADD, 2, 0, true), EA(SS, 2, 5, 7, 1, 0x10) },
+	{ M16, AS("add %ax,0x1234"), B(0x01, 0x06, 0x34, 0x12),
+	  ALU(ADD, 2, 0, true), EA(DS, 2, NR, NR, 1, 0x1234) },
+	{ M16, AS("add %ax,-0x2(%bp)"), B(0x01, 0x46, 0xfe),
+	  ALU(ADD, 2, 0, true), EA(SS, 2, 5, NR, 1, -2) },
+	{ M16, AS("add %ax,%cs:-0x1000(%di)"), B(0x2e, 0x01, 0x85, 0x00, 0xf0),
+	  ALU(ADD, 2, 0, true), EA(CS, 2, 7, NR, 1, -0x1000) },
+	{ M16, AS("addr32 add %ax,(%ebx,%esi,4)"), B(0x67, 0x01, 0x04, 0xb3),
+	  ALU(ADD, 2, 0, true), EA(DS, 4, 3, 6, 4, 0) },
+	{ M16, AS("addl %eax,(%bx)"), B(0x66, 0x01, 0x07),
+	  ALU(ADD, 4, 0, true) },
+	{ M16, AS("pushw (%bx)"), B(0xff, 0x37), OPR(PUSH, 2, 0) },
+	{ M16, AS("pushl (%bx)"), B(0x66, 0xff, 0x37), OPR(PUSH, 4, 0) },
+	{ M16, AS("rep movsb"), B(0xf3, 0xa4), STR(MOVS, 1, E, DS, 2) },
+	{ M16, AS("movsl"), B(0x66, 0xa5), STR(MOVS, 4, NONE, DS, 2) },
+	{ M16, AS("cmpxchg %cx,(%bx)"), B(0x0f, 0xb1, 0x0f),
+	  OPR(CMPXCHG, 2, 1) },
+	{ M16, AS("btw $3,(%bx)"), B(0x0f, 0xba, 0x27, 0x03), BTI(BT, 2, 3) },
+	{ M16, AS("notw (%bx)"), B(0xf7, 0x17), OPR(NOT, 2, 0) },
+	{ M16, AS("movbe (%bx),%ax"), B(0x0f, 0x38, 0xf0, 0x07), LD(2, 0),
+	  .bswap = true },
 
 	/* ---- 64-bit mode: rejected ------------------------------------- */
 	{ M64, HAND("14 x 66 + 89 03: 16 bytes"),
@@ -248,9 +450,32 @@ static const struct dcase cases[] = {
 	{ M64, HAND("c7 /7 memory: not MOV"),
 	  B(0xc7, 0x38, 0x00, 0x00, 0x00, 0x00), ERR(EINVAL) },
 	{ M64, AS("nop"), B(0x90), ERR(EINVAL) },
-	{ M64, AS("add %eax,(%rbx)"), B(0x01, 0x03), ERR(EINVAL) },
+	{ M64, AS("add %eax,%ebx"), B(0x01, 0xc3), ERR(EINVAL) },
 	{ M64, AS("mov %ds,(%rbx)"), B(0x8c, 0x1b), ERR(EINVAL) },
-	{ M64, AS("movnti %eax,(%rbx)"), B(0x0f, 0xc3, 0x03), ERR(EINVAL) },
+	{ M64, HAND("66 0f c3: MOVNTI has no 16-bit form"),
+	  B(0x66, 0x0f, 0xc3, 0x03), ERR(EINVAL) },
+	{ M64, HAND("f0 39 03: LOCK CMP is #UD"), B(0xf0, 0x39, 0x03),
+	  ERR(EINVAL) },
+	{ M64, HAND("f0 0f a3 03: LOCK BT is #UD"), B(0xf0, 0x0f, 0xa3, 0x03),
+	  ERR(EINVAL) },
+	{ M64, HAND("f0 85 03: LOCK TEST is #UD"), B(0xf0, 0x85, 0x03),
+	  ERR(EINVAL) },
+	{ M64, HAND("f0 a4: LOCK MOVS is #UD"), B(0xf0, 0xa4), ERR(EINVAL) },
+	{ M64, HAND("f0 ff 33: LOCK PUSH is #UD"), B(0xf0, 0xff, 0x33),
+	  ERR(EINVAL) },
+	{ M64, HAND("82 2b 01: 82 is #UD in 64-bit mode"),
+	  B(0x82, 0x2b, 0x01), ERR(EINVAL) },
+	{ M64, AS("mull (%rbx)"), B(0xf7, 0x23), ERR(EINVAL) },
+	{ M64, AS("call *(%rbx)"), B(0xff, 0x13), ERR(EINVAL) },
+	{ M64, HAND("fe /2: invalid"), B(0xfe, 0x13), ERR(EINVAL) },
+	{ M64, HAND("8f /1: XOP, not POP"), B(0x8f, 0x0b), ERR(EINVAL) },
+	{ M64, AS("crc32b (%rbx),%eax"), B(0xf2, 0x0f, 0x38, 0xf0, 0x03),
+	  ERR(EINVAL) },
+	{ M64, AS("test $1,%al"), B(0xa8, 0x01), ERR(EINVAL) },
+	{ M64, AS("btl $1,%eax"), B(0x0f, 0xba, 0xe0, 0x01), ERR(EINVAL) },
+	{ M64, AS("bt %eax,%ebx"), B(0x0f, 0xa3, 0xc3), ERR(EINVAL) },
+	{ M64, AS("addl $1,(%rbx)"), B(0x83, 0x03, 0x01), .cut = 1,
+	  ERR(ENODATA) },
 	{ M64, AS("popcnt (%rbx),%eax"), B(0xf3, 0x0f, 0xb8, 0x03),
 	  ERR(EINVAL) },
 	{ M64, HAND("f3 0f b6: F3 on MOVZX refused"),
@@ -441,6 +666,26 @@ static void check_insn(struct tcase *tc, const struct hvx_mmio_insn *got,
 	      how, got->dst_size, c->dst_size);
 	check(tc, got->imm == c->imm, "%s: imm %#llx, want %#llx", how,
 	      (unsigned long long)got->imm, (unsigned long long)c->imm);
+	check(tc, got->op == c->op && got->sub == c->sub,
+	      "%s: op %u.%u, want %u.%u", how, got->op, got->sub, c->op,
+	      c->sub);
+	check(tc, got->mem_dst == c->mem_dst, "%s: mem_dst %d", how,
+	      got->mem_dst);
+	check(tc, got->bswap == c->bswap, "%s: bswap %d", how, got->bswap);
+	check(tc, got->lock == c->lock, "%s: lock %d", how, got->lock);
+	check(tc, got->rep == c->rep, "%s: rep %u, want %u", how, got->rep,
+	      c->rep);
+	if (c->chk_seg)
+		check(tc, got->seg == c->seg && got->adsize == c->adsize,
+		      "%s: seg %u adsize %u, want %u %u", how, got->seg,
+		      got->adsize, c->seg, c->adsize);
+	if (c->chk_ea)
+		check(tc, got->has_ea && got->base == c->base &&
+		      got->index == c->index && got->scale == c->scale &&
+		      got->disp == c->disp && got->rip_rel == c->rip_rel,
+		      "%s: ea %d base %u index %u scale %u disp %#llx rip %d",
+		      how, got->has_ea, got->base, got->index, got->scale,
+		      (unsigned long long)got->disp, got->rip_rel);
 }
 
 static void check_case(struct tcase *tc, const struct dcase *c)

@@ -38,6 +38,9 @@ void insn_decode_tests(const unsigned char *ref, size_t ref_len);
 /* guest_paging_test.c */
 void guest_paging_tests(void);
 
+/* emulate_test.c */
+void emulate_tests(void);
+
 /* arch_rules_test.c */
 void arch_rules_tests(void);
 

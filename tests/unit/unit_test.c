@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host-side unit tests of kmod/insn_decode.c, kmod/guest_paging.c and
- * kmod/arch_rules.c.
+ * Host-side unit tests of kmod/insn_decode.c, kmod/emulate.c (against the
+ * host CPU), kmod/guest_paging.c and kmod/arch_rules.c.
  *
  *   unit_test --emit-asm	print the assembler source of the
  *				reference encodings of the decoder cases
@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 	insn_decode_tests(ref, ref_len);
 	guest_paging_tests();
 	arch_rules_tests();
+	emulate_tests();
 	free(ref);
 	return tap_finish();
 }
