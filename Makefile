@@ -149,7 +149,7 @@ clean:
 # Guest images for vmctl and the demo: flat binaries from assembly, and
 # the test kernels (tests/guests/tk/tk.h): each tk/NAME.c a Multiboot
 # kernel tk_NAME.elf, linked with the library (entry.S, lib.c) by tk.ld.
-TK_KERNELS := cpu apic smp boot platform
+TK_KERNELS := cpu apic smp boot platform mmio
 TK_ELFS    := $(patsubst %,$(BUILD)/guests/tk_%.elf,$(TK_KERNELS))
 GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/exit16.bin \
 	  $(BUILD)/guests/multiboot_hello.elf \

@@ -33,6 +33,8 @@ struct tk_frame {
 
 typedef void (*tk_handler)(struct tk_frame *f);
 
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* The kernel under test; @cmdline is Multiboot's, "" if none. */
 void tk_main(u32 mb_info);
 
