@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What a decoded MMIO instruction computes: results, RFLAGS and effective
- * addresses, apart from the memory accesses, which exits.c makes (it
+ * addresses, apart from the memory accesses, which mmio_emulate.c makes (it
  * knows where memory is and when user space has answered).
  *
  * Plain C over <linux/types.h> and insn_decode.h, so that tests/unit/

@@ -8,7 +8,7 @@
  * the instructions that may have a memory operand in a device's registers
  * (MOV and its kin, the integer ALU, XCHG, CMPXCHG, the bit tests, the
  * string instructions, PUSH and POP of memory). emulate.c computes their
- * results, exits.c performs their accesses.
+ * results, mmio_emulate.c performs their accesses.
  *
  * This file and insn_decode.c use nothing but <linux/types.h> and
  * <linux/errno.h>, so that tests/unit/ can build them in user space.

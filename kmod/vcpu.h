@@ -55,7 +55,7 @@ enum hvx_pending {
 	HVX_PENDING_EMUL,	/* an MMIO instruction waits for run->mmio */
 };
 
-/* Where an emulated instruction's memory operand is (exits.c). */
+/* Where an emulated instruction's memory operand is (mmio_emulate.c). */
 struct hvx_emul_loc {
 	bool mmio;		/* a device's (addr is a GPA), else guest RAM */
 	bool phys;		/* addr is a GPA (always for a device's) */

@@ -2,7 +2,8 @@
 /*
  * The VMX side of a vCPU: its VMCS, how it follows the vCPU thread from CPU
  * to CPU, the world switch, and the guest state that lives in the VMCS.
- * Nothing outside vmx.c, exits.c and msr.c reads or writes a VMCS.
+ * Nothing outside vmx.c, the exit handlers (exits.c, mmio_emulate.c,
+ * guest_linear.c) and msr.c reads or writes a VMCS.
  */
 #ifndef HVX_VMX_H
 #define HVX_VMX_H
