@@ -17,7 +17,7 @@
 . /guest_lib.sh	# ok, not_ok, check, start, wait_for, fact; KERNEL, INITRD, WAIT
 
 [ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || exit 1
-echo "1..17"
+echo "1..20"
 t0=$(cut -d' ' -f1 /proc/uptime)
 start A 3 1 256 "console=ttyS0 hvx.test=A" --balloon
 start B 4 2 128 "console=ttyS0 reboot=t panic=-1"
@@ -48,6 +48,22 @@ tsc_trusted() {
 }
 check "guest_tsc_is_trusted" "flags '$(fact A tsc_flags)', marked unstable $(fact A tsc_unstable) times" \
 	tsc_trusted
+
+# The CMOS RTC: Linux set its clock from it at boot (rtc_cmos, hctosys),
+# so the guest's date is the host's, within the 2 s that a whole-second
+# RTC and the console's round trip allow; hwclock reads it through
+# /dev/rtc0; and the ACPI PM timer is a clocksource it could use.
+ask A 3 'say() { echo "GUEST: $*"; }; say defined' defined 60
+h0=$(date +%s)
+ask A 3 'say clock=$(date +%s) rtc=$(cat /sys/class/rtc/rtc0/since_epoch 2>/dev/null || echo none) hwclock=$(hwclock -r -u >/dev/null 2>&1; echo $?) sources=$(tr " " , </sys/devices/system/clocksource/clocksource0/available_clocksource)' 'clock=' 120
+h1=$(date +%s)
+echo "# A: date $(fact A clock), rtc0 $(fact A rtc), host $h0-$h1"
+check_eval "guest_date_is_the_hosts" "guest $(fact A clock), host $h0-$h1" \
+	'[ "$(fact A clock)" -ge $((h0 - 2)) ] 2>/dev/null && [ "$(fact A clock)" -le $((h1 + 2)) ]'
+check_eval "guest_hwclock_reads_the_rtc" "hwclock status $(fact A hwclock), rtc0 since_epoch $(fact A rtc), host $h0-$h1" \
+	'[ "$(fact A hwclock)" = 0 ] && [ "$(fact A rtc)" -ge $((h0 - 2)) ] 2>/dev/null && [ "$(fact A rtc)" -le $((h1 + 2)) ]'
+check "guest_has_the_acpi_pm_timer" "clocksources $(fact A sources)" \
+	sh -c 'case ",$1," in *,acpi_pm,*) exit 0 ;; esac; exit 1' - "$(fact A sources)"
 
 echo 'echo typed-$((6 * 7))' >&3
 check "console_input_reaches_guest_shell" "no typed-42 in the output" \
