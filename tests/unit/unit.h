@@ -41,4 +41,7 @@ void guest_paging_tests(void);
 /* arch_rules_test.c */
 void arch_rules_tests(void);
 
+/* pic_core_test.c */
+void pic_core_tests(void);
+
 #endif

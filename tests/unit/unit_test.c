@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 	insn_decode_tests(ref, ref_len);
 	guest_paging_tests();
 	arch_rules_tests();
+	pic_core_tests();
 	free(ref);
 	return tap_finish();
 }
