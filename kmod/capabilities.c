@@ -176,6 +176,7 @@ u64 hvx_cap_value(u32 cap)
 	case HVX_CAP_SIGNAL_MSI:
 	case HVX_CAP_IRQFD_RESAMPLE:
 	case HVX_CAP_MMU_NOTIFIER:
+	case HVX_CAP_PIC:
 		return 1;
 	case HVX_CAP_IOEVENTFD:
 		return HVX_MAX_IOEVENTFDS;

@@ -155,6 +155,13 @@ static long vm_create_irqchip(struct file *file, unsigned long arg)
 	return hvx_vm_create_irqchip(file->private_data);
 }
 
+static long vm_create_pic(struct file *file, unsigned long arg)
+{
+	if (arg)
+		return -EINVAL;
+	return hvx_vm_create_pic(file->private_data);
+}
+
 static long vm_irq_line(struct file *file, unsigned long arg)
 {
 	struct hvx_irq_line line;
@@ -201,6 +208,7 @@ static const struct hvx_ioctl hvx_vm_ioctls[] = {
 	{ HVX_SIGNAL_MSI, vm_signal_msi },
 	{ HVX_IOEVENTFD, vm_ioeventfd },
 	{ HVX_IRQFD, vm_irqfd },
+	{ HVX_CREATE_PIC, vm_create_pic },
 };
 
 static long hvx_vm_ioctl(struct file *file, unsigned int cmd,

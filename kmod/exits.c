@@ -266,16 +266,28 @@ static int handle_io(struct hvx_vcpu *v)
 	int err;
 
 	/*
-	 * A single OUT may be an in-kernel device's (an ioeventfd): done
-	 * here, and the guest goes on. IN and the string forms always go to
-	 * user space: no in-kernel port device answers reads, and an
-	 * ioeventfd signals one write, not a buffer of them.
+	 * A single IN or OUT may be an in-kernel device's (an ioeventfd,
+	 * the 8259s): done here, and the guest goes on. The string forms
+	 * always go to user space: an ioeventfd signals one write, not a
+	 * buffer of them, and no guest reads an 8259 with INS.
 	 */
 	if (!in && !string &&
 	    !hvx_io_bus_write(v, HVX_PIO_BUS, qual >> 16, size,
 			      &v->regs[HVX_RAX])) {
 		hvx_vmx_skip_instruction(v);
 		return RESUME_GUEST;
+	}
+	if (in && !string) {
+		u32 val;
+
+		if (!hvx_io_bus_read(v, HVX_PIO_BUS, qual >> 16, size, &val)) {
+			/* As HVX_PENDING_IO_IN completes a user-space IN. */
+			memcpy(&v->regs[HVX_RAX], &val, size);
+			if (size == 4)
+				v->regs[HVX_RAX] &= 0xffffffff;
+			hvx_vmx_skip_instruction(v);
+			return RESUME_GUEST;
+		}
 	}
 
 	run->exit_reason = HVX_EXIT_IO;

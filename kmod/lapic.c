@@ -112,6 +112,19 @@ int hvx_lapic_pending_vector(struct hvx_lapic *apic)
 	return vector;
 }
 
+/*
+ * A software-disabled APIC masks LINT0 like every LVT (SDM 10.4.7.2), so
+ * it passes nothing; a globally disabled one makes LINT0 the INTR pin.
+ */
+bool hvx_lapic_accepts_extint(struct hvx_lapic *apic)
+{
+	u32 lvt0 = READ_ONCE(*reg(apic, APIC_LVT0));
+
+	if (!(READ_ONCE(apic->vcpu->apic_base) & MSR_IA32_APICBASE_ENABLE))
+		return true;
+	return (lvt0 & (APIC_LVT_MASKED | APIC_MODE_MASK)) == APIC_DM_EXTINT;
+}
+
 void hvx_lapic_accept(struct hvx_lapic *apic, int vector)
 {
 	clear_bit(vector, apic->irr);

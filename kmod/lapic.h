@@ -98,6 +98,11 @@ void hvx_lapic_check_deadline(struct hvx_lapic *apic);
 void hvx_lapic_block_begin(struct hvx_lapic *apic);
 void hvx_lapic_block_end(struct hvx_lapic *apic);
 
+/*
+ * LINT0 passes the 8259's INT through to the CPU: unmasked in ExtINT
+ * mode, or the APIC globally disabled (pic.c). Any context: a hint.
+ */
+bool hvx_lapic_accepts_extint(struct hvx_lapic *apic);
 /* The vector to deliver now (IRR above the processor priority), or -1. */
 int hvx_lapic_pending_vector(struct hvx_lapic *apic);
 /* The CPU took @vector: IRR -> ISR. */

@@ -24,6 +24,7 @@
 #include "exits.h"
 #include "hvx.h"
 #include "lapic.h"
+#include "pic.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmx.h"
@@ -262,7 +263,8 @@ static bool can_wake(struct hvx_vcpu *v)
 	if (READ_ONCE(v->apic->events) || v->nmi_pending)
 		return true;
 	return v->mp_state == HVX_MP_HALTED && v->halt_if &&
-	       (v->irq_pending || hvx_lapic_pending_vector(v->apic) >= 0);
+	       (v->irq_pending || hvx_pic_extint_pending(v) ||
+		hvx_lapic_pending_vector(v->apic) >= 0);
 }
 
 /*

@@ -15,6 +15,7 @@
 #include "ioapic.h"
 #include "iobus.h"
 #include "lapic.h"
+#include "pic.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmx.h"
@@ -34,6 +35,7 @@ static void hvx_vm_free(struct kref *ref)
 	/* First: irqfds' work items use the IOAPIC and the SRCU. */
 	hvx_eventfds_vm_destroy(vm);
 	hvx_io_bus_destroy(vm);
+	hvx_pic_free(vm);
 	hvx_ioapic_free(vm);
 	if (vm->apic_access_page)
 		__free_page(vm->apic_access_page);
@@ -170,11 +172,31 @@ out:
 	return err;
 }
 
+long hvx_vm_create_pic(struct hvx_vm *vm)
+{
+	long err;
+
+	mutex_lock(&vm->lock);
+	err = hvx_pic_create(vm);
+	mutex_unlock(&vm->lock);
+	return err;
+}
+
+/*
+ * GSIs 0-15 are also ISA IRQs, wired to the 8259s as on a PC (pic.h);
+ * irqfds stay the IOAPIC's alone: a resample irqfd's line comes down at
+ * the IOAPIC's EOI, which an 8259 never sends.
+ */
 long hvx_vm_irq_line(struct hvx_vm *vm, const struct hvx_irq_line *line)
 {
+	long err;
+
 	if (line->flags || line->reserved || line->level > 1)
 		return -EINVAL;
-	return hvx_ioapic_set_line(vm, line->gsi, line->level);
+	err = hvx_ioapic_set_line(vm, line->gsi, line->level);
+	if (!err)
+		hvx_pic_set_gsi(vm, line->gsi, line->level);
+	return err;
 }
 
 long hvx_vm_signal_msi(struct hvx_vm *vm, const struct hvx_msi *msi)

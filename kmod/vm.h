@@ -24,6 +24,7 @@
 #include "iobus.h"
 
 struct hvx_ioapic;
+struct hvx_pic;
 struct hvx_vcpu;
 
 struct hvx_memslot {
@@ -56,6 +57,7 @@ struct hvx_vm {
 	 */
 	spinlock_t irq_lock;
 	struct hvx_ioapic *ioapic;	/* HVX_CREATE_IRQCHIP; else NULL */
+	struct hvx_pic *pic;		/* HVX_CREATE_PIC; else NULL */
 
 	/*
 	 * In-kernel I/O devices (iobus.h) and eventfds (eventfds.c). vCPUs
@@ -100,6 +102,7 @@ long hvx_vm_set_memory_region(struct hvx_vm *vm,
 			      const struct hvx_memory_region *r);
 long hvx_vm_create_vcpu(struct hvx_vm *vm, unsigned long id);
 long hvx_vm_create_irqchip(struct hvx_vm *vm);
+long hvx_vm_create_pic(struct hvx_vm *vm);
 long hvx_vm_irq_line(struct hvx_vm *vm, const struct hvx_irq_line *line);
 long hvx_vm_signal_msi(struct hvx_vm *vm, const struct hvx_msi *msi);
 long hvx_vm_get_dirty_log(struct hvx_vm *vm, const struct hvx_dirty_log *log);

@@ -27,6 +27,7 @@
 #include "arch_rules.h"
 #include "hvx.h"
 #include "lapic.h"
+#include "pic.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "vmcs.h"
@@ -558,6 +559,7 @@ static bool idt_event_is(const struct hvx_vcpu *v, u32 type)
 static bool irq_waiting(struct hvx_vcpu *v)
 {
 	return v->irq_pending || idt_event_is(v, HVX_EV_EXT_INTR) ||
+	       hvx_pic_extint_pending(v) ||
 	       (v->apic && hvx_lapic_pending_vector(v->apic) >= 0);
 }
 
@@ -695,6 +697,9 @@ static bool inject_queued_events(struct hvx_vcpu *v)
 		if (v->irq_pending) {
 			inject_irq(v->irq_vector);
 			v->irq_pending = false;
+		} else if (hvx_pic_extint_pending(v)) {
+			/* The 8259's INTA, at the moment the CPU takes it. */
+			inject_irq(hvx_pic_ack(v));
 		} else if (v->apic) {
 			vector = hvx_lapic_pending_vector(v->apic);
 			if (vector >= 0) {

@@ -62,6 +62,11 @@
 #define PIN_EDGE		4
 #define PIN_LEVEL		9
 
+#define APIC_LVT0		0x350
+#define LVT_EXTINT		(7u << 8)
+#define VEC_PIC			0x50		/* ICW2 of the master */
+#define PIC_IRQ			4
+
 #define AP_CODE_GPA		0x10000ull	/* SIPI vector 0x10 */
 #define AP_PORT			0x80
 
@@ -73,7 +78,7 @@ volatile uint64_t irq_count;
  * Interrupt handlers: count, then EOI through the xAPIC page, the x2APIC
  * MSR, or not at all (the level-triggered test sends the EOI itself).
  */
-extern char isr_xapic_eoi[], isr_x2apic_eoi[], isr_no_eoi[];
+extern char isr_xapic_eoi[], isr_x2apic_eoi[], isr_no_eoi[], isr_pic_eoi[];
 asm(".pushsection .text\n"
     ".globl isr_xapic_eoi\n"
     "isr_xapic_eoi:\n"
@@ -95,6 +100,14 @@ asm(".pushsection .text\n"
     "	wrmsr\n"
     "	pop %rdx\n"
     "	pop %rcx\n"
+    "	pop %rax\n"
+    "	iretq\n"
+    ".globl isr_pic_eoi\n"
+    "isr_pic_eoi:\n"
+    "	push %rax\n"
+    "	lock incq irq_count(%rip)\n"
+    "	movb $0x20, %al\n"
+    "	outb %al, $0x20\n"
     "	pop %rax\n"
     "	iretq\n"
     ".globl isr_no_eoi\n"
@@ -355,6 +368,73 @@ static void __guest_code guest_ioapic_edge(uint64_t arg)
 	GUEST_ASSERT_EQ(irq_count, 1);
 	GUEST_SYNC(3);				/* host: 1 -> 0 -> 1 */
 	wait_irqs(2);
+	GUEST_DONE();
+}
+
+static void __guest_code outb(uint16_t port, uint8_t val)
+{
+	asm volatile("outb %0, %1" : : "a"(val), "Nd"(port));
+}
+
+static uint8_t __guest_code inb(uint16_t port)
+{
+	uint8_t val;
+
+	asm volatile("inb %1, %0" : "=a"(val) : "Nd"(port));
+	return val;
+}
+
+/*
+ * The 8259s as Linux's init_8259A() programs them, IRQ 4 alone unmasked,
+ * LINT0 in ExtINT mode: IRQ 4 arrives with the master's vector, bypassing
+ * the local APIC (nothing in its ISR), and the handler's EOI is the PIC's.
+ */
+static void __guest_code guest_pic_extint(uint64_t arg)
+{
+	apic_write(APIC_SVR, 0x1ff);
+	apic_write(APIC_LVT0, LVT_EXTINT);
+	outb(0x20, 0x11);
+	outb(0x21, VEC_PIC);
+	outb(0x21, 1 << 2);
+	outb(0x21, 0x01);
+	outb(0xa0, 0x11);
+	outb(0xa1, VEC_PIC + 8);
+	outb(0xa1, 2);
+	outb(0xa1, 0x01);
+	outb(0x21, (uint8_t)~(1u << PIC_IRQ));
+	outb(0xa1, 0xff);
+	GUEST_ASSERT_EQ(inb(0x21), (uint8_t)~(1u << PIC_IRQ));
+	GUEST_ASSERT_EQ(inb(0xa1), 0xff);
+	GUEST_SYNC(1);				/* host: IRQ 4 up */
+	wait_irqs(1);
+	GUEST_ASSERT(!in_service(VEC_PIC + PIC_IRQ));
+	outb(0x20, 0x0b);			/* OCW3: read ISR */
+	GUEST_ASSERT_EQ(inb(0x20), 0);
+	GUEST_SYNC(2);		/* host: 4 down, 16 up: the IOAPIC's only */
+	asm volatile("sti; nop; nop; cli");
+	for (volatile int i = 0; i < 100000; i++)
+		;
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 1);
+	/* Masked in LINT0: a request stays in the PIC. */
+	apic_write(APIC_LVT0, LVT_EXTINT | LVT_MASKED);
+	GUEST_SYNC(3);				/* host: IRQ 4 up again */
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(irq_count, 1);
+	outb(0x20, 0x0a);			/* read IRR */
+	GUEST_ASSERT_EQ(inb(0x20), 1u << PIC_IRQ);
+	apic_write(APIC_LVT0, LVT_EXTINT);
+	wait_irqs(2);
+	GUEST_DONE();
+}
+
+/* Without HVX_CREATE_PIC, or wider than a byte: user space's ports. */
+static void __guest_code guest_pic_ports(uint64_t arg)
+{
+	uint16_t w;
+
+	outb(0x21, 0x55);
+	asm volatile("inw %1, %0" : "=a"(w) : "Nd"((uint16_t)0x20));
 	GUEST_DONE();
 }
 
@@ -735,6 +815,87 @@ TEST_F(irqchip, ioapic_edge_pin)
 	irq_line(self->vm, PIN_EDGE, 0);
 	irq_line(self->vm, PIN_EDGE, 1);
 	run_to_done(self->vcpu);
+}
+
+static bool has_pic(struct hvx_vm *vm)
+{
+	struct hvx_capability cap = { .cap = HVX_CAP_PIC };
+
+	return !ioctl(vm->sys_fd, HVX_CHECK_CAPABILITY, &cap) && cap.value;
+}
+
+TEST_F(irqchip, pic_extint_through_lint0)
+{
+	struct ucall uc;
+
+	NEED_VM();
+	if (!has_pic(self->vm))
+		SKIP(return, "no HVX_CAP_PIC");
+	ASSERT_EQ(0, ioctl(self->vm->fd, HVX_CREATE_PIC, 0));
+	EXPECT_EQ(-1, ioctl(self->vm->fd, HVX_CREATE_PIC, 0));
+	EXPECT_EQ(EEXIST, errno);
+	vm_set_idt_handler(self->vm, VEC_PIC + PIC_IRQ, isr_pic_eoi);
+	vcpu_setup_long_mode(self->vcpu, guest_pic_extint, 0);
+	expect_sync(self->vcpu, 1, &uc);
+	irq_line(self->vm, PIC_IRQ, 1);
+	expect_sync(self->vcpu, 2, &uc);
+	irq_line(self->vm, PIC_IRQ, 0);
+	irq_line(self->vm, 16, 1);	/* no PIC input: nothing comes */
+	irq_line(self->vm, 0, 1);	/* IOAPIC pin 0: no PIC input either */
+	expect_sync(self->vcpu, 3, &uc);
+	irq_line(self->vm, PIC_IRQ, 1);
+	run_to_done(self->vcpu);
+}
+
+/* The guest's port accesses the PIC does not take reach user space. */
+static void expect_io_exit(struct hvx_vcpu *vcpu, uint16_t port, uint8_t size)
+{
+	vcpu_run(vcpu);
+	TEST_ASSERT(vcpu->run->exit_reason == HVX_EXIT_IO &&
+		    vcpu->run->io.port == port && vcpu->run->io.size == size,
+		    "exit %u port %#x size %u, want I/O at %#x size %u",
+		    vcpu->run->exit_reason, vcpu->run->io.port,
+		    vcpu->run->io.size, port, size);
+}
+
+TEST_F(irqchip, pic_ports_unclaimed_without_pic_or_as_words)
+{
+	NEED_VM();
+	vcpu_setup_long_mode(self->vcpu, guest_pic_ports, 0);
+	expect_io_exit(self->vcpu, 0x21, 1);	/* no PIC: as before */
+	expect_io_exit(self->vcpu, 0x20, 2);
+	run_to_done(self->vcpu);
+}
+
+TEST(pic_api)
+{
+	struct hvx_vm *vm;
+	struct hvx_vcpu *vcpu;
+	int loaded_here = need_hvx();
+
+	if (loaded_here < 0)
+		SKIP(return, "hvx is not loaded and hvx.ko does not load here");
+	vm = vm_create(HVX_VM_DEFAULT_MEM);
+	if (!has_pic(vm)) {
+		vm_free(vm);
+		SKIP(return, "no HVX_CAP_PIC");
+	}
+	/* Not without the irqchip; not with an argument. */
+	EXPECT_EQ(-1, ioctl(vm->fd, HVX_CREATE_PIC, 0));
+	EXPECT_EQ(ENXIO, errno);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_CREATE_IRQCHIP, 0));
+	EXPECT_EQ(-1, ioctl(vm->fd, HVX_CREATE_PIC, 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(vm->fd, HVX_CREATE_PIC, 0));
+	vm_load_self(vm);
+	vcpu = vcpu_add(vm, 0);
+	/* A word at the PIC's ports is not its: user space sees it. */
+	vcpu_setup_long_mode(vcpu, guest_pic_ports, 0);
+	expect_io_exit(vcpu, 0x20, 2);
+	run_to_done(vcpu);
+	vm_free(vm);
+	if (loaded_here > 0)
+		EXPECT_EQ(0, hvx_unload());
 }
 
 TEST_F(irqchip, ioapic_level_pin_remote_irr)

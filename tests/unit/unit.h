@@ -44,4 +44,7 @@ void emulate_tests(void);
 /* arch_rules_test.c */
 void arch_rules_tests(void);
 
+/* pic_core_test.c */
+void pic_core_tests(void);
+
 #endif

@@ -63,6 +63,7 @@ int main(int argc, char **argv)
 	guest_paging_tests();
 	arch_rules_tests();
 	emulate_tests();
+	pic_core_tests();
 	free(ref);
 	return tap_finish();
 }

@@ -94,6 +94,13 @@ enum hvx_cap {
 	 * (RDPID) where the host's CPU has them.
 	 */
 	HVX_CAP_TSC_AUX			= 19,
+	/*
+	 * 1: HVX_CREATE_PIC, the PC's two 8259A interrupt controllers in the
+	 * module (ports 0x20-0x21, 0xa0-0xa1, ELCR 0x4d0-0x4d1), their INT on
+	 * every local APIC's LINT0; HVX_IRQ_LINE's GSIs 0-15 then also drive
+	 * its inputs (see struct hvx_irq_line).
+	 */
+	HVX_CAP_PIC			= 20,
 };
 
 /**
@@ -166,7 +173,12 @@ struct hvx_dirty_log {
 
 /**
  * struct hvx_irq_line - argument of HVX_IRQ_LINE
- * @gsi:      IOAPIC pin, 0 .. HVX_IOAPIC_PINS - 1
+ * @gsi:      IOAPIC pin, 0 .. HVX_IOAPIC_PINS - 1. After HVX_CREATE_PIC,
+ *            GSIs below 16 are also ISA IRQs and drive the 8259 input of
+ *            that number, but GSI 2, which drives ISA IRQ 0 (the timer,
+ *            with the MADT's override 0 -> 2), and GSI 0, which drives no
+ *            8259 input (IOAPIC pin 0 is the 8259's INT on a PC): there is
+ *            no way to drive input 2, the cascade.
  * @level:    1 asserts the line, 0 deasserts it (an edge-triggered pin
  *            fires on 0 -> 1)
  * @flags:    must be zero
@@ -518,6 +530,8 @@ struct hvx_vcpu_stats {
 #define HVX_SIGNAL_MSI		_IOW(HVXIO, 0x26, struct hvx_msi)
 #define HVX_IOEVENTFD		_IOW(HVXIO, 0x27, struct hvx_ioeventfd)
 #define HVX_IRQFD		_IOW(HVXIO, 0x28, struct hvx_irqfd)
+/* The 8259A pair (HVX_CAP_PIC): after HVX_CREATE_IRQCHIP; arg must be 0. */
+#define HVX_CREATE_PIC		_IO(HVXIO, 0x29)
 
 /* vCPU fd. */
 #define HVX_RUN			_IO(HVXIO, 0x60)

@@ -31,12 +31,16 @@
  *         RTC not present unless cfg->cmos_rtc, which also sets CENTURY to
  *         the RTC's century byte 0x32 (hw/rtc.c); 8042 clear. MSI is supported (NO_MSI clear:
  *         Linux would otherwise turn MSI and MSI-X off for every device).
- *   MADT  revision 5: local APIC address 0xfee00000, flags 0 (no 8259s);
+ *   MADT  revision 5: local APIC address 0xfee00000, flags PCAT_COMPAT
+ *         with cfg->pic (the 8259s are there: Linux masks them), else 0;
  *         one enabled Processor Local APIC per vCPU i, UID i and APIC ID i;
- *         one I/O APIC, ID ncpus, at 0xfec00000, GSI base 0 (24 pins); one
+ *         one I/O APIC, ID ncpus, at 0xfec00000, GSI base 0 (24 pins); an
  *         Interrupt Source Override, ISA IRQ 9 -> GSI 9, flags 0x000d
- *         (level, active high), for the SCI. The other ISA IRQs (COM1's 4)
- *         are identity-mapped edge/active-high by default.
+ *         (level, active high), for the SCI; with cfg->pic another, ISA
+ *         IRQ 0 -> GSI 2, flags 0 (bus default: edge, active high), as on
+ *         every PC: the PIT is IOAPIC pin 2 (pin 0 is the 8259's INT).
+ *         The other ISA IRQs (COM1's 4) are identity-mapped edge/active-
+ *         high by default.
  *   MCFG  revision 1: one allocation, segment 0, buses 0 to ecam_last_bus
  *         at ecam_base (the PCI host's ECAM), when the machine has PCI.
  *   DSDT  revision 2 (64-bit integers); its body is what the machine's
@@ -115,7 +119,7 @@ static struct acpi_gas io_gas(uint16_t port, uint8_t bytes, uint8_t access)
 	};
 }
 
-static size_t build_madt(uint8_t *buf, unsigned int ncpus)
+static size_t build_madt(uint8_t *buf, unsigned int ncpus, bool pic)
 {
 	struct acpi_madt madt;
 	struct acpi_madt_ioapic ioapic = {
@@ -127,13 +131,17 @@ static size_t build_madt(uint8_t *buf, unsigned int ncpus)
 		.bus = 0, .source = ACPI_SCI_IRQ, .gsi = VMCTL_PM_SCI_GSI,
 		.flags = ACPI_MPS_LEVEL | ACPI_MPS_ACTIVE_HIGH,
 	};
+	struct acpi_madt_iso timer = {
+		.type = ACPI_MADT_TYPE_ISO, .length = sizeof(timer),
+		.bus = 0, .source = 0, .gsi = 2, .flags = 0,
+	};
 	size_t len = sizeof(madt);
 	unsigned int i;
 
 	init_header(&madt.header, "APIC", ACPI_MADT_REVISION, "HVXAPIC ");
 	madt.lapic_address = HVX_APIC_DEFAULT_ADDR;
-	/* No PCAT_COMPAT: there is no 8259 to mask. */
-	madt.flags = 0;
+	/* Without the 8259s, no PCAT_COMPAT: there is none to mask. */
+	madt.flags = pic ? ACPI_MADT_PCAT_COMPAT : 0;
 	memcpy(buf, &madt, sizeof(madt));
 
 	for (i = 0; i < ncpus; i++) {
@@ -156,6 +164,10 @@ static size_t build_madt(uint8_t *buf, unsigned int ncpus)
 	 */
 	memcpy(buf + len, &sci, sizeof(sci));
 	len += sizeof(sci);
+	if (pic) {
+		memcpy(buf + len, &timer, sizeof(timer));
+		len += sizeof(timer);
+	}
 	finish(buf, len);
 	return len;
 }
@@ -238,7 +250,7 @@ int vmctl_acpi_build(uint8_t *mem, uint64_t mem_size,
 	size_t madt_len = sizeof(struct acpi_madt) +
 			  cfg->ncpus * sizeof(struct acpi_madt_lapic) +
 			  sizeof(struct acpi_madt_ioapic) +
-			  sizeof(struct acpi_madt_iso);
+			  (cfg->pic ? 2 : 1) * sizeof(struct acpi_madt_iso);
 	struct acpi_table_header h;
 	struct acpi_facs fc;
 	struct acpi_rsdp rp;
@@ -282,7 +294,7 @@ int vmctl_acpi_build(uint8_t *mem, uint64_t mem_size,
 	if (cfg->dsdt_len)
 		memcpy(area + dsdt + sizeof(h), cfg->dsdt, cfg->dsdt_len);
 	finish(area + dsdt, sizeof(h) + cfg->dsdt_len);
-	build_madt(area + madt, cfg->ncpus);
+	build_madt(area + madt, cfg->ncpus, cfg->pic);
 	if (mcfg_len)
 		build_mcfg(area + mcfg, cfg);
 	build_fadt(area + fadt, base + facs, base + dsdt, cfg->cmos_rtc);

@@ -26,6 +26,11 @@ struct vmctl_acpi_config {
 	uint8_t ecam_last_bus;
 	/* The CMOS RTC is there (hw/rtc.h): FADT CENTURY, no NO_CMOS_RTC. */
 	bool cmos_rtc;
+	/*
+	 * The 8259s and the PIT are there (HVX_CREATE_PIC, hw/pit.h): MADT
+	 * PCAT_COMPAT and the override of ISA IRQ 0 to GSI 2.
+	 */
+	bool pic;
 };
 
 #define VMCTL_ACPI_MAX_CPUS	64

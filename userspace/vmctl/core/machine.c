@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The machine (machine.h). Creation order, and why:
- *   1. the VM: memory, vCPUs, the irqchip, the empty bus maps;
- *   2. the ports of absent legacy hardware, which claim nothing else;
+ *   1. the VM: memory, vCPUs, the irqchip and its 8259s, the empty bus
+ *      maps;
+ *   2. the ports of absent legacy hardware, which claim nothing else
+ *      (the 8259s' mask ports, on a module that has no PIC);
  *   3. the serial ports, so that anything after can already be seen;
  *   4. the ACPI PM registers (the guest's way out: poweroff, reset);
- *   5. the CMOS RTC (with its timer thread) and fw_cfg, which need
- *      nothing after them;
+ *   5. the CMOS RTC and the PIT (with their timer threads) and fw_cfg,
+ *      which need nothing after them;
  *   6. the PCI host bridge, then the devices on it in slot order: the
  *      disks, in command-line order (so the first --disk is vda), then
  *      the NICs, likewise (the first --nic is the guest's first NIC).
@@ -15,6 +17,8 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/hvx.h>
 
 #include "acpi/acpi.h"
 #include "acpi/aml.h"
@@ -24,6 +28,23 @@
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
+
+/*
+ * The PC's 8259s, in the module (HVX_CREATE_PIC): a kernel booted with
+ * noapic or acpi=off needs them. On a module without them the machine is
+ * the one it was: no 8259, no PIT, nothing in the MADT says otherwise.
+ */
+static int enable_pic(struct vmctl_machine *m)
+{
+	if (!vmctl_capability(m->vm.sys_fd, HVX_CAP_PIC))
+		return 0;
+	if (ioctl(m->vm.fd, HVX_CREATE_PIC, 0)) {
+		perror("vmctl: HVX_CREATE_PIC");
+		return -1;
+	}
+	m->pic_on = true;
+	return 0;
+}
 
 int vmctl_machine_create(struct vmctl_machine *m,
 			 const struct vmctl_machine_config *cfg)
@@ -35,7 +56,9 @@ int vmctl_machine_create(struct vmctl_machine *m,
 	if (vmctl_vm_create(&m->vm, cfg->mem_bytes, &cfg->mem, cfg->cpus, cfg->pc))
 		return -1;
 	m->vm_on = true;
-	if (cfg->pc && vmctl_legacy_attach(&m->vm))
+	if (cfg->pc && enable_pic(m))
+		goto fail;
+	if (cfg->pc && !m->pic_on && vmctl_legacy_attach(&m->vm))
 		goto fail;
 	for (i = 0; i < cfg->nserial; i++) {
 		if (vmctl_serial_attach(cfg->serial[i], &m->vm))
@@ -69,6 +92,13 @@ int vmctl_machine_create(struct vmctl_machine *m,
 			goto fail;
 		}
 		m->rtc_on = true;
+	}
+	if (m->pic_on) {
+		if (vmctl_pit_attach(&m->vm, &m->pit)) {
+			vmctl_pit_destroy(&m->pit);
+			goto fail;
+		}
+		m->pit_on = true;
 	}
 	m->fw_cfg_items.ram_bytes = cfg->mem_bytes;
 	m->fw_cfg_items.cpus = cfg->cpus;
@@ -118,6 +148,9 @@ int vmctl_machine_acpi(struct vmctl_machine *m, uint64_t *rsdp_gpa)
 	if (m->fw_cfg_on)
 		vmctl_fw_cfg_dsdt(&aml);
 	acpi.cmos_rtc = m->rtc_on;
+	if (m->pit_on)
+		vmctl_pit_dsdt(&aml);
+	acpi.pic = m->pic_on;
 	for (i = 0; i < m->nserial; i++)
 		vmctl_serial_dsdt(m->cfg->serial[i], &aml, i + 1);
 	if (m->pci_on) {
@@ -144,6 +177,8 @@ void vmctl_machine_destroy(struct vmctl_machine *m)
 		pci_host_destroy(&m->pci);
 	if (m->fw_cfg_on)
 		vmctl_fw_cfg_destroy(&m->fw_cfg);
+	if (m->pit_on)
+		vmctl_pit_destroy(&m->pit);
 	if (m->rtc_on) {
 		if (m->cfg->rtc_delta_ns)
 			*m->cfg->rtc_delta_ns = vmctl_rtc_delta_ns(&m->rtc);
@@ -155,5 +190,6 @@ void vmctl_machine_destroy(struct vmctl_machine *m)
 		vmctl_serial_detach(m->cfg->serial[--m->nserial]);
 	if (m->vm_on)
 		vmctl_vm_destroy(&m->vm);
-	m->pci_on = m->fw_cfg_on = m->rtc_on = m->pm_on = m->vm_on = false;
+	m->pci_on = m->fw_cfg_on = m->pit_on = m->rtc_on = m->pm_on = false;
+	m->pic_on = m->vm_on = false;
 }

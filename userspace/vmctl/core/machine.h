@@ -5,8 +5,9 @@
  * order in which they go. Devices say what they are in the DSDT
  * themselves; the machine only collects it.
  *
- * A kernel's machine: in-kernel LAPICs and IOAPIC, the absent 8259s' mask
- * ports, the serial ports, the ACPI PM registers and timer, the CMOS RTC,
+ * A kernel's machine: in-kernel LAPICs and IOAPIC, the in-kernel 8259s
+ * and the 8254 PIT (or, on a module without HVX_CAP_PIC, the absent
+ * 8259s' mask ports and no PIT), the serial ports, the ACPI PM registers and timer, the CMOS RTC,
  * QEMU's fw_cfg, a PCI host bridge and the disks on it, and the ACPI
  * tables describing them. A raw image's: one
  * vCPU, no interrupt controllers, the serial ports only. Either has the
@@ -21,6 +22,7 @@
 #include "core/vm.h"
 #include "hw/exit_port.h"
 #include "hw/fw_cfg.h"
+#include "hw/pit.h"
 #include "hw/pm.h"
 #include "hw/rtc.h"
 #include "pci/pci.h"
@@ -77,6 +79,7 @@ struct vmctl_machine {
 	struct vmctl_pm pm;
 	struct vmctl_exit_port exit_port;
 	struct vmctl_rtc rtc;
+	struct vmctl_pit pit;
 	struct vmctl_fw_cfg fw_cfg;
 	/*
 	 * What fw_cfg gives the guest: memory and CPUs from the config; the
@@ -90,7 +93,7 @@ struct vmctl_machine {
 	struct virtio_balloon *balloon;	/* NULL without one */
 	/* How far creation got: destroy undoes exactly that. */
 	unsigned int nserial, ndisks, nnics;
-	bool vm_on, pm_on, rtc_on, fw_cfg_on, pci_on;
+	bool vm_on, pic_on, pm_on, rtc_on, pit_on, fw_cfg_on, pci_on;
 };
 
 /* Create the VM and its devices. 0, or -1 with a message (nothing left). */

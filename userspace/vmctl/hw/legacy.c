@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The PC's 8259 interrupt controllers are absent from vmctl's machine
- * (the MADT says so: no PCAT_COMPAT), but Linux still probes for them:
+ * On a module without HVX_CAP_PIC, the PC's 8259 interrupt controllers
+ * are absent from vmctl's machine (the MADT says so: no PCAT_COMPAT; with
+ * the capability they are the module's, machine.c), but Linux still
+ * probes for them:
  * probe_8259A() writes 0xff to the mask register at 0x21 and reads it
  * back. An unclaimed port would read 0xff and make it believe a PIC is
  * there; the mask ports read 0 instead, and writes go nowhere.
