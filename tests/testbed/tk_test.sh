@@ -30,7 +30,8 @@ QEMU_SKIP=" boot "
 QEMU=/bin/qemu-system-x86_64
 check "qemu_kvm_is_there" "no $QEMU in the initramfs (common.sh's qemu_fixture_args)" [ -x "$QEMU" ]
 [ -x "$QEMU" ] || QEMU=
-KERNELS=$(for e in /guests/tk_*.elf; do e=${e#/guests/tk_}; echo "${e%.elf}"; done)
+# TK_KERNELS="cpu apic" runs only those (by hand, in a testbed boot).
+KERNELS=${TK_KERNELS:-$(for e in /guests/tk_*.elf; do e=${e#/guests/tk_}; echo "${e%.elf}"; done)}
 
 tap_of() {	# tap_of FILE: the kernel's TAP lines, carriage returns gone
 	tr -d '\r' <"$1" | grep -E '^(not )?ok [0-9]+ - '
@@ -87,6 +88,8 @@ for k in $KERNELS; do
 			continue
 		fi
 		fails=0 diff=
+		# The kernel's own comments (what differed, and how), as ours.
+		tr -d '\r' </tmp/$id.hvx | sed -n "s/^# /# $id: /p"
 		while IFS= read -r line; do
 			name=${line#*- }
 			name=${name%% #*}
