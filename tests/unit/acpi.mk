@@ -11,7 +11,7 @@ VMCTL_TESTS += acpi_test
 
 ACPI_TEST_SRCS := acpi_test.c tap.c $(VMCTL)/acpi/acpi.c $(VMCTL)/acpi/aml.c \
 		  $(VMCTL)/hw/pm.c $(VMCTL)/hw/serial.c $(VMCTL)/hw/uart.c \
-		  $(VMCTL)/hw/rtc.c $(VMCTL)/hw/fw_cfg.c \
+		  $(VMCTL)/hw/rtc.c $(VMCTL)/core/timer_thread.c $(VMCTL)/hw/fw_cfg.c \
 		  $(VMCTL)/pci/pci.c $(VMCTL)/pci/msix.c $(VMCTL)/pci/msi.c $(VMCTL)/core/bus.c
 ACPI_TEST_HDRS := unit.h $(VMCTL)/acpi/acpi.h $(VMCTL)/acpi/aml.h \
 		  $(VMCTL)/hw/pm.h $(VMCTL)/hw/serial.h $(VMCTL)/pci/pci.h \

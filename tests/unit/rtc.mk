@@ -7,8 +7,10 @@
 # vmctl_vm_irq_line() replaced by a recorder in the test.
 VMCTL_TESTS += rtc_test
 
-RTC_SRCS := rtc_test.c tap.c $(VMCTL)/hw/rtc.c $(VMCTL)/core/bus.c $(VMCTL)/acpi/aml.c
-RTC_HDRS := unit.h $(VMCTL)/hw/rtc.h $(VMCTL)/core/vm.h $(VMCTL)/core/bus.h \
+RTC_SRCS := rtc_test.c tap.c $(VMCTL)/hw/rtc.c $(VMCTL)/core/timer_thread.c \
+	    $(VMCTL)/core/bus.c $(VMCTL)/acpi/aml.c
+RTC_HDRS := unit.h $(VMCTL)/hw/rtc.h $(VMCTL)/core/timer_thread.h \
+	    $(VMCTL)/core/vm.h $(VMCTL)/core/bus.h \
 	    $(TOP)/uapi/linux/hvx.h
 
 $(O)/rtc_test: $(RTC_SRCS) $(RTC_HDRS)

@@ -373,19 +373,17 @@ static void fill_nvram(struct vmctl_rtc *rtc, const struct vmctl_rtc_config *cfg
 	c[CMOS_CHECKSUM + 1] = sum;
 }
 
+static int64_t poll_cb(void *opaque);
+
 void vmctl_rtc_init(struct vmctl_rtc *rtc, const struct vmctl_rtc_config *cfg,
 		    int64_t (*now)(void *), void *now_opaque, int64_t utc_ns,
 		    int (*irq_line)(void *, int), void *irq_opaque)
 {
-	pthread_condattr_t attr;
 	int64_t t;
 
 	memset(rtc, 0, sizeof(*rtc));
 	pthread_mutex_init(&rtc->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&rtc->kick, &attr);
-	pthread_condattr_destroy(&attr);
+	vmctl_timer_thread_init(&rtc->timer, &rtc->lock, poll_cb, rtc);
 	rtc->now = now;
 	rtc->now_opaque = now_opaque;
 	rtc->irq_line = irq_line;
@@ -403,15 +401,7 @@ void vmctl_rtc_init(struct vmctl_rtc *rtc, const struct vmctl_rtc_config *cfg,
 
 void vmctl_rtc_destroy(struct vmctl_rtc *rtc)
 {
-	if (rtc->thread_on) {
-		pthread_mutex_lock(&rtc->lock);
-		rtc->stop = true;
-		pthread_cond_signal(&rtc->kick);
-		pthread_mutex_unlock(&rtc->lock);
-		pthread_join(rtc->thread, NULL);
-		rtc->thread_on = false;
-	}
-	pthread_cond_destroy(&rtc->kick);
+	vmctl_timer_thread_destroy(&rtc->timer);
 	pthread_mutex_destroy(&rtc->lock);
 }
 
@@ -437,7 +427,7 @@ static uint8_t read_reg(struct vmctl_rtc *rtc, unsigned int reg, int64_t now)
 	case RTC_REG_C:
 		v = rtc->cmos[RTC_REG_C];
 		rtc->cmos[RTC_REG_C] = 0;	/* IRQ# goes high: the line is 0 */
-		pthread_cond_signal(&rtc->kick);
+		vmctl_timer_thread_kick(&rtc->timer);
 		return v;
 	case RTC_REG_D:
 		return RTC_D_VRT;
@@ -493,7 +483,7 @@ static void write_reg(struct vmctl_rtc *rtc, unsigned int reg, uint8_t val,
 	}
 	if (reg <= RTC_REG_B || reg == VMCTL_RTC_CENTURY) {
 		update_irq(rtc);
-		pthread_cond_signal(&rtc->kick);	/* the next event moved */
+		vmctl_timer_thread_kick(&rtc->timer);	/* the next event moved */
 	}
 }
 
@@ -537,6 +527,12 @@ static int64_t poll_locked(struct vmctl_rtc *rtc)
 	return next_event(rtc, now);
 }
 
+/* The timer thread's: the next interrupt's time, or INT64_MAX for none. */
+static int64_t poll_cb(void *opaque)
+{
+	return poll_locked(opaque);
+}
+
 int64_t vmctl_rtc_poll(struct vmctl_rtc *rtc)
 {
 	int64_t next;
@@ -562,37 +558,9 @@ int64_t vmctl_rtc_delta_ns(struct vmctl_rtc *rtc)
 	return (sec - floor_div(utc, NSEC)) * NSEC + nsec - floor_mod(utc, NSEC);
 }
 
-static void *rtc_thread(void *arg)
-{
-	struct vmctl_rtc *rtc = arg;
-	struct timespec ts;
-	int64_t next;
-
-	pthread_mutex_lock(&rtc->lock);
-	while (!rtc->stop) {
-		next = poll_locked(rtc);
-		if (next == INT64_MAX) {
-			pthread_cond_wait(&rtc->kick, &rtc->lock);
-			continue;
-		}
-		ts.tv_sec = floor_div(next, NSEC);
-		ts.tv_nsec = floor_mod(next, NSEC);
-		pthread_cond_timedwait(&rtc->kick, &rtc->lock, &ts);
-	}
-	pthread_mutex_unlock(&rtc->lock);
-	return NULL;
-}
-
 int vmctl_rtc_start(struct vmctl_rtc *rtc)
 {
-	int err = pthread_create(&rtc->thread, NULL, rtc_thread, rtc);
-
-	if (err) {
-		fprintf(stderr, "vmctl: RTC timer thread: %s\n", strerror(err));
-		return -1;
-	}
-	rtc->thread_on = true;
-	return 0;
+	return vmctl_timer_thread_start(&rtc->timer, "RTC");
 }
 
 /* --- glue to vm.c ------------------------------------------------------- */

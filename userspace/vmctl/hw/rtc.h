@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/timer_thread.h"
+
 struct vmctl_vm;
 struct aml;
 
@@ -65,9 +67,7 @@ struct vmctl_rtc_config {
 struct vmctl_rtc {
 	/* The vCPU threads and the timer thread; the IRQ is driven under it. */
 	pthread_mutex_t lock;
-	pthread_cond_t kick;		/* on CLOCK_MONOTONIC: state changed */
-	pthread_t thread;
-	bool thread_on, stop;
+	struct vmctl_timer_thread timer;	/* the interrupts' (timer_thread.h) */
 	/* The time base, CLOCK_MONOTONIC in ns (a fake one in tests). */
 	int64_t (*now)(void *now_opaque);
 	void *now_opaque;
