@@ -85,12 +85,15 @@ static u64 hvx_sub(unsigned int size, u64 dst, u64 src, bool borrow,
 	return res;
 }
 
-/* AND, OR, XOR, TEST: CF = OF = 0; AF too (undefined, 0 on Intel). */
+/*
+ * AND, OR, XOR, TEST: CF = OF = 0; AF is undefined (SDM Vol. 2) and
+ * Intel's CPUs clear it, which tk_mmio checks against the CPU itself.
+ */
 static u64 hvx_logic(unsigned int size, u64 res, u64 *rflags)
 {
 	res = hvx_emul_trunc(res, size);
-	/* dst = src = res makes AF's term zero. */
-	hvx_set_flags(rflags, size, res, res, res, false, false);
+	/* dst 0, src = res: AF's term, dst ^ src ^ res, is zero. */
+	hvx_set_flags(rflags, size, 0, res, res, false, false);
 	return res;
 }
 
