@@ -234,8 +234,13 @@ report() {
 		result ok "testbed/$name boot"
 	else
 		result fail "testbed/$name boot" "$(grep -m1 '^testbed: FAIL' "$dir/console.log" || echo "exit $rc")"
-		# Where it stood, for whoever reads only the end of the output.
-		tail -n 12 "$dir/console.log" | sed 's/^/    /' >>"$out/failed-boots"
+		# For whoever reads only the end of the output: where it
+		# stood, and the first kernel report if one failed it.
+		{
+			sed -n '/^--- testbed: the first kernel report:/,/^--- testbed: end of the first/p' \
+				"$dir/console.log"
+			tail -n 12 "$dir/console.log"
+		} | sed 's/^/    /' >>"$out/failed-boots"
 	fi
 	count_tap "$dir/console.log" $(cat "$dir/tests")
 }

@@ -247,6 +247,13 @@ bad=$(tr -d '\r' <serial.log | awk -v re="$expect" '
 	}
 	/---\[ end trace/ { forgiven = 0 }')
 if [[ -n $bad ]]; then
+	# The first report itself (its header comes just before the matched
+	# line: "INFO: task ... blocked", "rcu: INFO: ..."), for whoever reads
+	# only what run_check.sh recaps at the end.
+	first=$(head -n1 <<<"$bad")
+	echo "--- testbed: the first kernel report:"
+	tr -d '\r' <serial.log | grep -m1 -B4 -A14 -F -- "$first" | cut -c1-160
+	echo "--- testbed: end of the first kernel report"
 	fail "kernel trouble in the serial log ($(wc -l <<<"$bad") lines), first: $(head -n1 <<<"$bad")"
 fi
 
