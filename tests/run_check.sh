@@ -74,6 +74,8 @@ vmctl_cli() {
 	build/vmctl run --raw build/guests/hello16.bin --cpu-max 5 2>"$out/vmctl.err"; rc=$?
 	[ $rc -eq 2 ] && grep -q 'QUOTA/PERIOD' "$out/vmctl.err" || return 1
 	build/vmctl run --raw build/guests/hello16.bin --balloon 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
+	build/vmctl run --raw build/guests/hello16.bin --vcpu-affinity 1:0 2>"$out/vmctl.err"; rc=$?
+	[ $rc -eq 2 ] && grep -q 'no vCPU 1' "$out/vmctl.err" || return 1
 	build/vmctl set vm1 2>"$out/vmctl.err"; rc=$?
 	[ $rc -eq 2 ] && grep -q 'say what to change' "$out/vmctl.err" || return 1
 	build/vmctl balloon vm1 lots 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1

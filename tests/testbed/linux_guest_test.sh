@@ -11,7 +11,8 @@
 #      measured in vmctl's VmRSS, and back to the guest; the guest's
 #      statistics; free page reporting), and in the end vmctl stop (ACPI
 #      power button).
-#   B: 2 CPUs online; then it panics and, booted with reboot=t, triple
+#   B: 2 CPUs online, its vCPUs pinned crosswise to the host's two
+#      (--vcpu-affinity; the kernel's view of vmctl's threads); then it panics and, booted with reboot=t, triple
 #      faults: its vmctl ends with status 1 while A and the host go on.
 #   C, D (after A and B, side by side): the 8259s and the PIT. C boots
 #      with noapic (device interrupts through the 8259s and LINT0, the
@@ -23,10 +24,10 @@
 . /guest_lib.sh	# ok, not_ok, check, start, wait_for, fact; KERNEL, INITRD, WAIT
 
 [ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || exit 1
-echo "1..24"
+echo "1..25"
 t0=$(cut -d' ' -f1 /proc/uptime)
 start A 3 1 256 "console=ttyS0 hvx.test=A" --balloon
-start B 4 2 128 "console=ttyS0 reboot=t panic=-1"
+start B 4 2 128 "console=ttyS0 reboot=t panic=-1" --vcpu-affinity 0:1 --vcpu-affinity 1:0
 
 if wait_for A '^GUEST: ready'; then
 	ok "boot_1_vcpu_to_shell"
@@ -158,6 +159,22 @@ if wait_for B '^GUEST: ready'; then
 else
 	not_ok "boot_2_vcpus_sees_2_cpus" "B did not boot: $(tail -n 3 /tmp/B.out /tmp/B.err | tr '\n' ' ')"
 fi
+
+# --vcpu-affinity 0:1 and 1:0: the kernel's view of each vcpuN thread
+# of B's vmctl, the CPUs it may run on and the one it ran on last (stat's
+# field 39; comm has no space), and what vmctl info says.
+pins=
+for t in /proc/$pid_B/task/*; do
+	case $(cat "$t/comm") in vcpu[01]) ;; *) continue ;; esac
+	pins="$pins $(cat "$t/comm")=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status")@$(awk '{ print $39 }' "$t/stat")"
+done
+pinned() {
+	case "$pins " in *" vcpu0=1@1 "*) ;; *) return 1 ;; esac
+	case "$pins " in *" vcpu1=0@0 "*) ;; *) return 1 ;; esac
+	vmctl info B | grep -qx 'vcpu0_affinity: 1' && vmctl info B | grep -qx 'vcpu1_affinity: 0'
+}
+check "vcpu_affinity_pins_each_vcpu_thread" "threads (allowed@last):$pins; $(vmctl info B | grep affinity | tr '\n' ' ')" \
+	pinned
 
 # B panics; reboot=t makes its reboot a triple fault: vmctl ends, status 1.
 echo 'echo c >/proc/sysrq-trigger' >&4

@@ -15,6 +15,7 @@
 
 #include "block/opts.h"
 #include "block/raw.h"
+#include "core/token_bucket.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/block_test.XXXXXX";
@@ -47,24 +48,40 @@ static void test_opts(void)
 		bool ok, ro;
 		enum block_cache cache;
 		const char *path, *serial;
+		uint64_t iops, bps;
 	} t[] = {
-		{ "disk.img", true, false, BLOCK_CACHE_WRITEBACK, "disk.img", "" },
-		{ "/a/b.img,readonly", true, true, BLOCK_CACHE_WRITEBACK, "/a/b.img", "" },
-		{ "d,cache=none", true, false, BLOCK_CACHE_NONE, "d", "" },
+		{ "disk.img", true, false, BLOCK_CACHE_WRITEBACK, "disk.img", "", 0, 0 },
+		{ "/a/b.img,readonly", true, true, BLOCK_CACHE_WRITEBACK, "/a/b.img", "", 0, 0 },
+		{ "d,cache=none", true, false, BLOCK_CACHE_NONE, "d", "", 0, 0 },
 		{ "d,cache=writeback,readonly,serial=ABC-123", true, true,
-		  BLOCK_CACHE_WRITEBACK, "d", "ABC-123" },
+		  BLOCK_CACHE_WRITEBACK, "d", "ABC-123", 0, 0 },
 		{ "d,serial=12345678901234567890", true, false,
-		  BLOCK_CACHE_WRITEBACK, "d", "12345678901234567890" },
-		{ "d,serial=", true, false, BLOCK_CACHE_WRITEBACK, "d", "" },
-		{ "d,serial=123456789012345678901", false, false, 0, NULL, NULL },
-		{ "d,serial=a b", false, false, 0, NULL, NULL },
-		{ "d,cache=unsafe", false, false, 0, NULL, NULL },
-		{ "d,cache=", false, false, 0, NULL, NULL },
-		{ "d,readonly=1", false, false, 0, NULL, NULL },
-		{ "d,bogus", false, false, 0, NULL, NULL },
-		{ "d,", false, false, 0, NULL, NULL },
-		{ ",readonly", false, false, 0, NULL, NULL },
-		{ "", false, false, 0, NULL, NULL },
+		  BLOCK_CACHE_WRITEBACK, "d", "12345678901234567890", 0, 0 },
+		{ "d,serial=", true, false, BLOCK_CACHE_WRITEBACK, "d", "", 0, 0 },
+		{ "d,serial=123456789012345678901", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,serial=a b", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,cache=unsafe", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,cache=", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,readonly=1", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,bogus", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,", false, false, 0, NULL, NULL, 0, 0 },
+		{ ",readonly", false, false, 0, NULL, NULL, 0, 0 },
+		{ "", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,iops=100", true, false, BLOCK_CACHE_WRITEBACK, "d", "", 100, 0 },
+		{ "d,bps=1M,iops=1", true, false, BLOCK_CACHE_WRITEBACK, "d", "", 1, 1 << 20 },
+		{ "d,bps=512", true, false, BLOCK_CACHE_WRITEBACK, "d", "", 0, 512 },
+		{ "d,bps=64K", true, false, BLOCK_CACHE_WRITEBACK, "d", "", 0, 64 << 10 },
+		{ "d,bps=1024G", true, false, BLOCK_CACHE_WRITEBACK, "d", "", 0, 1ull << 40 },
+		{ "d,bps=1025G", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,bps=511", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,bps=0", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,bps=1T", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,bps=K", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,bps=-1M", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,iops=0", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,iops=10000001", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,iops=1K", false, false, 0, NULL, NULL, 0, 0 },
+		{ "d,iops=", false, false, 0, NULL, NULL, 0, 0 },
 	};
 	unsigned int i;
 
@@ -80,9 +97,11 @@ static void test_opts(void)
 		if (!r && t[i].ok)
 			check(&tc, o.readonly == t[i].ro && o.cache == t[i].cache &&
 			      !strcmp(o.path, t[i].path) &&
-			      !strcmp(o.serial, t[i].serial),
-			      "got path '%s' ro %d cache %d serial '%s'", o.path,
-			      o.readonly, o.cache, o.serial);
+			      !strcmp(o.serial, t[i].serial) &&
+			      o.iops == t[i].iops && o.bps == t[i].bps,
+			      "got path '%s' ro %d cache %d serial '%s' iops %llu bps %llu",
+			      o.path, o.readonly, o.cache, o.serial,
+			      (unsigned long long)o.iops, (unsigned long long)o.bps);
 		if (r)
 			check(&tc, err[0], "no message");
 		case_end(&tc, "block opts: '%s' %s%s%s", t[i].arg,
@@ -208,10 +227,68 @@ static void test_readonly(void)
 	case_end(&tc, "raw: a read-only image refuses writes of every kind");
 }
 
+/*
+ * The token bucket on a clock of the test's own: the burst at once, then
+ * the rate; a request larger than the bucket when it is full, paid back
+ * after; nothing lost to rounding over many small refills.
+ */
+static void test_token_bucket(void)
+{
+	const uint64_t ms = 1000000;
+	struct token_bucket tb;
+	uint64_t t = 5000 * ms, n, w;
+	struct tcase tc;
+	int i;
+
+	case_begin(&tc);
+	token_bucket_init(&tb, 0, 0, t);
+	check(&tc, token_bucket_wait(&tb, ~0ull >> 1, t) == 0, "no limit waits");
+
+	/* 100 a second, a burst of 10. */
+	token_bucket_init(&tb, 100, 10, t);
+	for (i = 0; i < 10; i++) {
+		w = token_bucket_wait(&tb, 1, t);
+		check(&tc, !w, "burst %d waits %llu ns", i, (unsigned long long)w);
+		token_bucket_take(&tb, 1);
+	}
+	w = token_bucket_wait(&tb, 1, t);
+	check(&tc, w == 10 * ms, "the 11th waits %llu ns, want 10 ms", (unsigned long long)w);
+	check(&tc, token_bucket_wait(&tb, 1, t + 10 * ms - 1) != 0 &&
+	      token_bucket_wait(&tb, 1, t + 10 * ms) == 0, "ready at 10 ms, not before");
+	/* A thousand refills of 1 us each: 0.1 token, none of it lost. */
+	token_bucket_init(&tb, 100, 10, t);
+	token_bucket_take(&tb, 10);
+	for (i = 1; i <= 1000; i++)
+		token_bucket_wait(&tb, 1, t + i * 1000);
+	check(&tc, tb.credit == (__int128)1000 * 1000 * 100, "credit after 1000 us: %lld",
+	      (long long)tb.credit);
+	/* Full after a long idle time, never more than the burst. */
+	check(&tc, token_bucket_wait(&tb, 10, t + 3600000 * ms) == 0 &&
+	      token_bucket_wait(&tb, 11, t + 3600000 * ms) == 0 &&
+	      tb.credit == (__int128)10 * 1000000000, "one hour later: the burst");
+
+	/* 1 MiB/s, a 64 KiB bucket: a 1 MiB request goes when it is full... */
+	token_bucket_init(&tb, 1 << 20, 64 << 10, t);
+	check(&tc, token_bucket_wait(&tb, 1 << 20, t) == 0, "1 MiB on a full bucket");
+	token_bucket_take(&tb, 1 << 20);
+	/* ...and the next one waits for what it owes plus its own. */
+	n = 4096;
+	w = token_bucket_wait(&tb, n, t);
+	check(&tc, w == (uint64_t)((((1 << 20) - (64 << 10) + n) * 1000000000ull) + (1 << 20) - 1) / (1 << 20),
+	      "after 1 MiB, 4 KiB waits %llu ns", (unsigned long long)w);
+	check(&tc, token_bucket_wait(&tb, n, t + w - 1000) != 0 &&
+	      token_bucket_wait(&tb, n, t + w) == 0, "and not less");
+	/* A clock that goes back gives nothing. */
+	token_bucket_take(&tb, n);
+	check(&tc, token_bucket_wait(&tb, n, t) != 0, "earlier time");
+	case_end(&tc, "token bucket: the burst, then the rate; big requests owe; exact over tiny steps");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
+	test_token_bucket();
 	test_opts();
 	test_locks();
 	test_open_checks();

@@ -4,7 +4,7 @@
 # transport with virtio-blk over a temporary image (virtio_blk_test),
 # virtio-net over socket pairs standing in for tap queues
 # (virtio_net_test), and the raw image back end and --disk options
-# (block_test). The VM is
+# (block_test, with the token buckets of iops= and bps=). The VM is
 # virtio_fake_vm.c: guest RAM in the test, MSIs, IOAPIC lines and
 # ioeventfds recorded. The PCI host and MSI-X are the real pci/ files.
 # virtio_callfd_test: the transport's call eventfd routes (irqfds of the
@@ -26,6 +26,7 @@ BLK_TEST_SRCS := virtio_blk_test.c tap.c $(VIRTIO_FAKE) $(VIRTIO_DRV) \
 		 $(VMCTL)/virtio/virtqueue.c $(VMCTL)/virtio/virtio.c \
 		 $(VMCTL)/virtio/pci.c $(VMCTL)/virtio/blk.c $(VMCTL)/virtio/worker.c \
 		 $(VMCTL)/block/raw.c $(VMCTL)/block/opts.c $(VMCTL)/core/optparse.c \
+		 $(VMCTL)/core/token_bucket.c \
 		 $(VMCTL)/pci/pci.c $(VMCTL)/pci/msix.c $(VMCTL)/pci/msi.c $(VMCTL)/acpi/aml.c
 NET_TEST_SRCS := virtio_net_test.c tap.c $(VIRTIO_FAKE) $(VIRTIO_DRV) \
 		 $(VMCTL)/virtio/virtqueue.c $(VMCTL)/virtio/virtio.c \
@@ -40,7 +41,8 @@ BALLOON_TEST_SRCS := virtio_balloon_test.c tap.c $(VIRTIO_FAKE) $(VIRTIO_DRV) \
 		 $(VMCTL)/virtio/virtqueue.c $(VMCTL)/virtio/virtio.c \
 		 $(VMCTL)/virtio/pci.c $(VMCTL)/virtio/balloon.c $(VMCTL)/virtio/worker.c $(VMCTL)/pci/pci.c \
 		 $(VMCTL)/pci/msix.c $(VMCTL)/pci/msi.c $(VMCTL)/acpi/aml.c
-BLOCK_TEST_SRCS := block_test.c tap.c $(VMCTL)/block/raw.c $(VMCTL)/block/opts.c $(VMCTL)/core/optparse.c
+BLOCK_TEST_SRCS := block_test.c tap.c $(VMCTL)/block/raw.c $(VMCTL)/block/opts.c $(VMCTL)/core/optparse.c \
+		   $(VMCTL)/core/token_bucket.c
 
 $(O)/virtio_queue_test: $(VQ_TEST_SRCS) $(VIRTIO_HDRS)
 	@mkdir -p $(O)

@@ -729,6 +729,142 @@ out:
 	case_end(&tc, "virtio-blk: four disks, each its own image and thread");
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * @n requests of @type at once, each with @dlen bytes of data (read into
+ * slot i's buffer at DATA + i * @dlen), sector i; then one kick. Returns
+ * the seconds until all were used, or -1 after 10 s.
+ */
+static double burst_of(struct drv *dr, unsigned int n, uint32_t type,
+		       uint32_t dlen)
+{
+	uint16_t *avail = vdrv_gpa(AVAIL(dr));
+	double t0 = now_s();
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int d0 = i * 3;
+		uint64_t hdr = HDR(dr, i);
+		uint32_t h[4] = { type, 0, i, 0 };
+
+		memcpy(vdrv_gpa(hdr), h, 16);
+		*(uint8_t *)vdrv_gpa(hdr + 16) = 0xee;
+		vdrv_desc(&dr->q, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
+		vdrv_desc(&dr->q, d0 + 1, DATA(dr) + (uint64_t)dlen * i, dlen,
+			 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, d0 + 2);
+		vdrv_desc(&dr->q, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+		avail[2 + dr->q.avail_idx % QSIZE] = d0;
+		dr->q.avail_idx++;
+	}
+	__atomic_store_n(&avail[2 + QSIZE], (uint16_t)(dr->q.avail_idx - 1),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&avail[1], dr->q.avail_idx, __ATOMIC_RELEASE);
+	kick(dr);
+	if (!vdrv_wait_used(&dr->q, dr->q.avail_idx, 10000))
+		return -1;
+	return now_s() - t0;
+}
+
+/* vmctl info's value of @key for disk 0 of @b, or -1. */
+static long long info_of(struct virtio_blk *b, const char *key)
+{
+	char buf[512], *p;
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	if (!f)
+		return -1;
+	virtio_blk_info(b, 0, f);
+	fclose(f);
+	p = strstr(buf, key);
+	return p ? atoll(p + strlen(key) + 2) : -1;
+}
+
+/*
+ * iops= and bps=: a guest's burst beyond the bucket waits for the rate
+ * (the lower bounds are what the limit promises: a slow host only adds
+ * time); the data still arrives; a reset drops the request held back.
+ */
+static void test_rate_limits(void)
+{
+	const char *path = make_image("rate.img", 0x55);
+	struct virtio_blk *b;
+	struct drv dr;
+	char spec[300];
+	struct tcase tc;
+	double t;
+	bool data_ok = true;
+	unsigned int i;
+
+	case_begin(&tc);
+	/* 20 a second, a burst of 2: 12 requests take at least 0.5 s. */
+	snprintf(spec, sizeof(spec), "%s,iops=20", path);
+	b = open_disk(&dr, spec, 0x2000000);
+	check(&tc, b && drv_init(&dr, ~0ull, PCI_MSIX_NO_VECTOR), "iops disk");
+	if (!b)
+		goto out;
+	t = burst_of(&dr, 12, 8, 20);		/* GET_ID: no disk I/O */
+	check(&tc, t >= 0.5 - 0.01, "12 requests at iops=20 took %.3f s, want >= 0.5", t);
+	check(&tc, info_of(b, "disk0_throttled") >= 1 &&
+	      info_of(b, "disk0_throttled_ms") >= 400,
+	      "info: %lld throttled, %lld ms", info_of(b, "disk0_throttled"),
+	      info_of(b, "disk0_throttled_ms"));
+
+	/* Reset with a request held back: it is never served. */
+	check(&tc, drv_init(&dr, ~0ull, PCI_MSIX_NO_VECTOR), "re-init");
+	memset(vdrv_gpa(DATA(&dr)), 0x77, 512);
+	burst_of(&dr, 2, 8, 20);		/* the bucket's two */
+	{
+		uint16_t used = vdrv_used_idx(&dr.q);
+		uint16_t *avail = vdrv_gpa(AVAIL(&dr));
+		uint32_t h[4] = { 1, 0, 7, 0 };	/* OUT, sector 7 */
+
+		memcpy(vdrv_gpa(HDR(&dr, 0)), h, 16);
+		vdrv_desc(&dr.q, 0, HDR(&dr, 0), 16, VIRTQ_DESC_F_NEXT, 1);
+		vdrv_desc(&dr.q, 1, DATA(&dr), 512, VIRTQ_DESC_F_NEXT, 2);
+		vdrv_desc(&dr.q, 2, HDR(&dr, 0) + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+		avail[2 + dr.q.avail_idx % QSIZE] = 0;
+		dr.q.avail_idx++;
+		__atomic_store_n(&avail[1], dr.q.avail_idx, __ATOMIC_RELEASE);
+		kick(&dr);
+		usleep(10000);
+		vdrv_w(&dr.v, STATUS, 0, 1);	/* reset before the bucket pays */
+		usleep(200000);
+		check(&tc, vdrv_used_idx(&dr.q) == used && file_is(path, 7 * 512, 512, 0x55, NULL),
+		      "the held write was served after reset");
+	}
+	virtio_blk_destroy(b);
+
+	/*
+	 * 64 KiB a second, a bucket of 6553 bytes: the first 8 KiB read goes
+	 * on the full bucket (which then owes), each next one when 6553
+	 * bytes are back: the eighth after 7 x 8 KiB came, 0.875 s.
+	 */
+	snprintf(spec, sizeof(spec), "%s,bps=64K", make_image("rate2.img", 0x3c));
+	b = open_disk(&dr, spec, 0x2000000);
+	check(&tc, b && drv_init(&dr, ~0ull, PCI_MSIX_NO_VECTOR), "bps disk");
+	if (!b)
+		goto out;
+	memset(vdrv_gpa(DATA(&dr)), 0, 8 * 8192);
+	t = burst_of(&dr, 8, 0, 8192);		/* IN, 8 KiB each */
+	check(&tc, t >= 7 * 8192 / 65536.0 - 0.01,
+	      "64 KiB at bps=64K took %.3f s, want >= 0.875", t);
+	for (i = 0; i < 8 * 8192; i++)
+		data_ok &= ((uint8_t *)vdrv_gpa(DATA(&dr)))[i] == 0x3c;
+	for (i = 0; i < 8; i++)
+		data_ok &= *(uint8_t *)vdrv_gpa(HDR(&dr, i) + 16) == 0;
+	check(&tc, data_ok, "the reads' data or status");
+	virtio_blk_destroy(b);
+out:
+	case_end(&tc, "virtio-blk: iops= and bps= hold a burst to the rate; a reset drops what waits");
+}
+
 static void test_locked(const char *path)
 {
 	struct block_opts o;
@@ -777,6 +913,7 @@ int main(void)
 	virtio_blk_destroy(b);
 	test_readonly();
 	test_four_disks();
+	test_rate_limits();
 	while (nimages)
 		raw_close(&images[--nimages]);
 	pci_host_destroy(&host);

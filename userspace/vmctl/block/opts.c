@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "block/opts.h"
+#include "block/raw.h"
 #include "core/optparse.h"
 
 int block_opts_parse(const char *arg, struct block_opts *o, char *err,
@@ -48,8 +49,22 @@ int block_opts_parse(const char *arg, struct block_opts *o, char *err,
 					return optparse_bad(err, errlen, "serial is printable ASCII without spaces", v, vl);
 			memcpy(o->serial, v, vl);
 			o->serial[vl] = '\0';
+		} else if ((v = optparse_value(item, len, "iops"))) {
+			size_t vl = len - (size_t)(v - item);
+			unsigned long n;
+
+			if (optparse_uint(v, vl, 1, BLOCK_MAX_IOPS, &n))
+				return optparse_bad(err, errlen, "iops is 1 to 10000000 requests a second, not",
+						    v, vl);
+			o->iops = n;
+		} else if ((v = optparse_value(item, len, "bps"))) {
+			size_t vl = len - (size_t)(v - item);
+
+			if (optparse_size(v, vl, BLOCK_SECTOR, BLOCK_MAX_BPS, &o->bps))
+				return optparse_bad(err, errlen, "bps is 512 to 1024G bytes a second (K, M, G: KiB, MiB, GiB), not",
+						    v, vl);
 		} else {
-			return optparse_bad(err, errlen, "unknown disk option (readonly, cache=, serial=)",
+			return optparse_bad(err, errlen, "unknown disk option (readonly, cache=, serial=, iops=, bps=)",
 				   item, len);
 		}
 	}

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A disk as the command line gives it:
- *   --disk PATH[,readonly][,cache=none|writeback][,serial=S]
- * PATH may not contain a comma.
+ *   --disk PATH[,readonly][,cache=none|writeback][,serial=S][,iops=N][,bps=N]
+ * PATH may not contain a comma. iops= and bps= limit the requests and the
+ * bytes a second that the guest gets served (virtio/blk.c's token
+ * buckets; bps takes K, M and G for KiB, MiB and GiB).
  */
 #ifndef VMCTL_BLOCK_OPTS_H
 #define VMCTL_BLOCK_OPTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define BLOCK_SERIAL_MAX	20	/* VIRTIO_BLK_ID_BYTES */
 #define BLOCK_PATH_MAX		4096
+#define BLOCK_MAX_IOPS		10000000ull
+#define BLOCK_MAX_BPS		(1ull << 40)
 
 enum block_cache {
 	/*
@@ -31,6 +36,7 @@ struct block_opts {
 	bool readonly;
 	enum block_cache cache;
 	char serial[BLOCK_SERIAL_MAX + 1];	/* NUL-terminated, may be empty */
+	uint64_t iops, bps;	/* requests, bytes a second; 0: no limit */
 };
 
 /*

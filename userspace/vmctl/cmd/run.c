@@ -30,6 +30,7 @@
 #include "boot/image_file.h"
 #include "boot/loader_multiboot.h"
 #include "cmd/run_options.h"
+#include "core/affinity.h"
 #include "core/cgroup.h"
 #include "core/console.h"
 #include "core/control.h"
@@ -40,6 +41,7 @@
 #include "net/nic.h"
 #include "net/opts.h"
 #include "virtio/balloon.h"
+#include "virtio/blk.h"
 #include "vmctl.h"
 
 #define DEFAULT_APPEND		"console=ttyS0"
@@ -59,6 +61,7 @@ struct run_opts {
 	uint64_t load_addr, mem_mib;
 	struct vmctl_mem_opts mem;
 	struct vmctl_cgroup_opts res;	/* its cgroup's settings */
+	struct vmctl_affinity affinity;	/* each vCPU's host CPUs */
 	unsigned int cpus, timeout;
 	uint16_t exit_port;	/* 0: none */
 	bool stats, console, multiboot, balloon;
@@ -77,6 +80,7 @@ struct run_ctx {
 	/* Likewise the NICs' taps and filters; devs[] is this boot's. */
 	struct vmctl_nic nics[VMCTL_MAX_NICS];
 	struct virtio_net *devs[VMCTL_MAX_NICS];
+	struct virtio_blk *disks[VMCTL_MAX_DISKS];	/* this boot's */
 	struct virtio_balloon *balloon;	/* this boot's, with --balloon */
 	unsigned int boots;
 	struct timespec start;
@@ -120,12 +124,18 @@ static void run_usage(void)
 	       "The VM runs in a cgroup of its own, hvx.slice/NAME (where cgroup2 is\n"
 	       "mounted), whose share of the host these set (vmctl set changes them):\n"
 	       RESOURCE_OPTIONS_HELP
-	       "  -d, --disk PATH[,readonly][,cache=none|writeback][,serial=S]\n"
+	       "      --vcpu-affinity VCPU:CPUS\n"
+	       "                        run vCPU VCPU's thread only on host CPUs CPUS, 0-1,3\n"
+	       "                        (repeat for other vCPUs; within --cpuset; the\n"
+	       "                        threads are named vcpuN)\n"
+	       "  -d, --disk PATH[,readonly][,cache=none|writeback][,serial=S][,iops=N][,bps=N]\n"
 	       "                        a raw disk image as a virtio-blk disk (kernels only;\n"
 	       "                        repeat for more, at most 8: vda, vdb, ...). The image\n"
 	       "                        is locked while the VM runs; cache=writeback (the\n"
 	       "                        default) uses the host's page cache, cache=none\n"
-	       "                        does not; serial: at most 20 bytes\n"
+	       "                        does not; serial: at most 20 bytes; iops and bps\n"
+	       "                        limit the requests and bytes a second (bps takes\n"
+	       "                        K, M, G), each a token bucket of a tenth of a second\n"
 	       "  -N, --nic bridge=BR[,mac=MAC][,vlan=ID][,queues=N][,rate=MBIT]\n"
 	       "            [,ip=ADDR[+ADDR...]][,spoof=on|off][,vhost=on|off]\n"
 	       "                        a virtio-net NIC on a tap in bridge BR (kernels only;\n"
@@ -283,10 +293,21 @@ static void ctl_info(void *opaque, FILE *out)
 		fprintf(out, "initrd: %s\n", o->initrd ? o->initrd : "");
 	if (o->kernel)
 		fprintf(out, "cmdline: %s\n", o->append);
-	for (i = 0; i < o->ndisks; i++)
+	for (i = 0; i < o->cpus; i++) {
+		char cpus[128];
+
+		if (!o->affinity.pinned[i])
+			continue;
+		vmctl_cpu_list_format(&o->affinity.cpus[i], cpus, sizeof(cpus));
+		fprintf(out, "vcpu%u_affinity: %s\n", i, cpus);
+	}
+	pthread_mutex_lock(&ctx->lock);
+	for (i = 0; i < o->ndisks; i++) {
 		fprintf(out, "disk%u: %s%s\n", i, o->disks[i].path,
 			o->disks[i].readonly ? " (readonly)" : "");
-	pthread_mutex_lock(&ctx->lock);
+		if (ctx->disks[i])
+			virtio_blk_info(ctx->disks[i], i, out);
+	}
 	for (i = 0; i < o->nnics; i++)
 		vmctl_nic_info(&ctx->nics[i], ctx->devs[i], out);
 	if (ctx->balloon)
@@ -429,6 +450,9 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 		*exit_code = access("/dev/hvx", F_OK) ? VMCTL_NO_HVX : VMCTL_ERR;
 		return VMCTL_STOP_ERROR;
 	}
+	for (i = 0; i < o->cpus; i++)
+		if (o->affinity.pinned[i])
+			m.vm.vcpus[i].affinity = &o->affinity.cpus[i];
 	if (o->raw)
 		err = vmctl_load_raw(&m.vm, o->raw, o->load_addr);
 	else
@@ -445,6 +469,8 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 	ctx->pm = o->raw ? NULL : &m.pm;
 	for (i = 0; i < m.nnics; i++)
 		ctx->devs[i] = m.nic[i];
+	for (i = 0; i < m.ndisks; i++)
+		ctx->disks[i] = m.disk[i];
 	ctx->balloon = m.balloon;
 	ctx->boots++;
 	pthread_mutex_unlock(&ctx->lock);
@@ -455,6 +481,7 @@ static enum vmctl_stop boot(struct run_ctx *ctx, unsigned int timeout,
 	ctx->vm = NULL;
 	ctx->pm = NULL;
 	memset(ctx->devs, 0, sizeof(ctx->devs));
+	memset(ctx->disks, 0, sizeof(ctx->disks));
 	ctx->balloon = NULL;
 	pthread_mutex_unlock(&ctx->lock);
 	if (o->stats)
@@ -471,6 +498,7 @@ static int run_vm(const struct run_opts *o)
 	char err[PATH_MAX + 128];
 	struct timespec now;
 	enum vmctl_stop stop;
+	cpu_set_t allowed;
 	unsigned int left = o->timeout, i, opened, nics = 0;
 	int code;
 
@@ -504,6 +532,13 @@ static int run_vm(const struct run_opts *o)
 			" (the VM runs in vmctl's cgroup)");
 		if (vmctl_cgroup_opts_any(&o->res))
 			goto err_control;
+	}
+	/* The cgroup's cpuset (and vmctl's own affinity) bound the pins. */
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) ||
+	    vmctl_affinity_check(&o->affinity, o->cpus, &allowed, err,
+				 sizeof(err))) {
+		fprintf(stderr, "vmctl run: %s\n", err);
+		goto err_control;
 	}
 	if (o->console &&
 	    vmctl_console_start(STDIN_FILENO, ctx.com1, on_quit, &ctx))
@@ -596,6 +631,7 @@ static int check_opts(struct run_opts *o, bool addr_set)
 {
 	static char default_name[VMCTL_NAME_MAX + 1];
 	const char *why;
+	unsigned int i;
 
 	if (o->raw && o->kernel) {
 		fprintf(stderr, "vmctl run: --raw and --kernel exclude each other\n");
@@ -617,6 +653,13 @@ static int check_opts(struct run_opts *o, bool addr_set)
 	if (o->raw && o->cpus > 1) {
 		fprintf(stderr, "vmctl run: a raw image runs on one vCPU; --cpus goes with --kernel\n");
 		return -1;
+	}
+	for (i = o->cpus; i < HVX_MAX_VCPUS; i++) {
+		if (o->affinity.pinned[i]) {
+			fprintf(stderr, "vmctl run: --vcpu-affinity: the VM has no vCPU %u (--cpus %u)\n",
+				i, o->cpus);
+			return -1;
+		}
 	}
 	if (!o->mem_mib)
 		o->mem_mib = o->kernel ? DEFAULT_KERNEL_MEM_MIB : DEFAULT_MEM_MIB;
@@ -723,6 +766,13 @@ static int run_run(int argc, char **argv)
 			break;
 		case RUN_OPT_BALLOON:
 			o.balloon = true;
+			break;
+		case RUN_OPT_VCPU_AFFINITY:
+			if (vmctl_affinity_parse(&o.affinity, optarg, err,
+						 sizeof(err))) {
+				fprintf(stderr, "vmctl run: %s\n", err);
+				return VMCTL_USAGE;
+			}
 			break;
 		case 'd':
 			if (o.ndisks == VMCTL_MAX_DISKS) {

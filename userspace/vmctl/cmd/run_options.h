@@ -14,7 +14,7 @@
 #include "cmd/resource_options.h"
 
 enum { RUN_OPT_NO_CONSOLE = 256, RUN_OPT_EXIT_PORT, RUN_OPT_MEMORY_BACKEND,
-       RUN_OPT_MERGEABLE, RUN_OPT_BALLOON };
+       RUN_OPT_MERGEABLE, RUN_OPT_BALLOON, RUN_OPT_VCPU_AFFINITY };
 
 #define RUN_SHORT_OPTIONS "r:a:k:i:M:A:c:m:d:N:n:t:sh"
 
@@ -31,6 +31,7 @@ static const struct option run_long_options[] = {
 	{ "mergeable", no_argument, NULL, RUN_OPT_MERGEABLE },
 	{ "balloon", no_argument, NULL, RUN_OPT_BALLOON },
 	RESOURCE_LONG_OPTIONS,
+	{ "vcpu-affinity", required_argument, NULL, RUN_OPT_VCPU_AFFINITY },
 	{ "disk", required_argument, NULL, 'd' },
 	{ "nic", required_argument, NULL, 'N' },
 	{ "name", required_argument, NULL, 'n' },

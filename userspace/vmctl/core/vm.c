@@ -327,6 +327,7 @@ enum vmctl_stop vmctl_vm_run(struct vmctl_vm *vm, unsigned int timeout_s)
 {
 	struct sigaction sa = { .sa_handler = on_kick };
 	struct timespec deadline, now, left;
+	pthread_attr_t attr;
 	sigset_t wait, old;
 	unsigned int i;
 	int sig;
@@ -349,13 +350,27 @@ enum vmctl_stop vmctl_vm_run(struct vmctl_vm *vm, unsigned int timeout_s)
 
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vmctl_vcpu *c = &vm->vcpus[i];
+		char comm[16];
+		int err;
 
-		if (pthread_create(&c->thread, NULL, vcpu_thread, c)) {
-			fprintf(stderr, "vmctl: cannot start vCPU %u\n", i);
+		/* Pinned from its first instruction, not moved after it ran. */
+		err = pthread_attr_init(&attr);
+		if (!err && c->affinity)
+			err = pthread_attr_setaffinity_np(&attr, sizeof(*c->affinity),
+							  c->affinity);
+		if (!err)
+			err = pthread_create(&c->thread, &attr, vcpu_thread, c);
+		pthread_attr_destroy(&attr);
+		if (err) {
+			fprintf(stderr, "vmctl: cannot start vCPU %u: %s\n", i,
+				strerror(err));
 			vmctl_vm_stop(vm, VMCTL_STOP_ERROR);
 			break;
 		}
 		c->started = true;
+		/* Its name in ps -T, top -H and /proc/PID/task/TID/comm. */
+		snprintf(comm, sizeof(comm), "vcpu%u", i);
+		pthread_setname_np(c->thread, comm);
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);

@@ -7,6 +7,7 @@
 #define VMCTL_VM_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +27,8 @@ struct vmctl_vcpu {
 	struct hvx_run *run;
 	pthread_t thread;
 	bool started;
+	/* Where its thread may run (--vcpu-affinity); NULL: anywhere. */
+	const cpu_set_t *affinity;
 };
 
 /* How a run ended; the first reason recorded wins. */

@@ -9,20 +9,6 @@
 #include "net/opts.h"
 #include "virtio/net.h"
 
-/* A decimal in [@min, @max], all of @v's @len bytes. */
-static int parse_uint(const char *v, size_t len, unsigned long min,
-		      unsigned long max, unsigned long *out)
-{
-	char buf[16], *end;
-
-	if (!len || len >= sizeof(buf) || v[0] < '0' || v[0] > '9')
-		return -1;
-	memcpy(buf, v, len);
-	buf[len] = '\0';
-	*out = strtoul(buf, &end, 10);
-	return *end || *out < min || *out > max ? -1 : 0;
-}
-
 static int parse_mac(const char *v, size_t len, uint8_t mac[6])
 {
 	unsigned int b[6];
@@ -126,15 +112,15 @@ int nic_opts_parse(const char *arg, struct nic_opts *o, char *err,
 				return optparse_bad(err, errlen, "the all-zero MAC is no MAC", v, vl);
 			o->mac_set = true;
 		} else if (optparse_value(item, len, "vlan")) {
-			if (parse_uint(v, vl, 1, 4094, &n))
+			if (optparse_uint(v, vl, 1, 4094, &n))
 				return optparse_bad(err, errlen, "a VLAN is 1 to 4094, not", v, vl);
 			o->vlan = n;
 		} else if (optparse_value(item, len, "queues")) {
-			if (parse_uint(v, vl, 1, VIRTIO_NET_MAX_QUEUE_PAIRS, &n))
+			if (optparse_uint(v, vl, 1, VIRTIO_NET_MAX_QUEUE_PAIRS, &n))
 				return optparse_bad(err, errlen, "queues is 1 to 8, not", v, vl);
 			o->queues = n;
 		} else if (optparse_value(item, len, "rate")) {
-			if (parse_uint(v, vl, 0, NIC_MAX_RATE_MBIT, &n))
+			if (optparse_uint(v, vl, 0, NIC_MAX_RATE_MBIT, &n))
 				return optparse_bad(err, errlen,
 					   "rate is 1 to 100000 (Mbit/s; 0: unlimited), not",
 					   v, vl);

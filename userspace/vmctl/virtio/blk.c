@@ -26,9 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "block/raw.h"
+#include "core/token_bucket.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
 #include "virtio/virtio.h"
@@ -42,6 +44,8 @@
 #define BLK_DWZ_MAX_SEG		32
 /* A discard hint for the guest: host file systems free 4 KiB blocks. */
 #define BLK_DISCARD_ALIGN	8		/* sectors */
+/* iops= and bps=: the buckets hold a tenth of a second at the rate. */
+#define BLK_BURST_DIV		10
 
 /* Feature bits (5.2.3). */
 #define VIRTIO_BLK_F_SEG_MAX		2
@@ -113,7 +117,18 @@ struct virtio_blk {
 	struct virtio_dev *vdev;
 	struct virtio_worker io;	/* the I/O thread */
 	bool io_error_told;
+	/*
+	 * iops= and bps= (the I/O thread's, reset at each start): a request
+	 * the buckets cannot pay for yet stays popped in @chain (@held) until
+	 * they can, and the thread sleeps until then instead of on kicks.
+	 */
+	struct token_bucket ops, bytes;
+	bool held;
+	uint64_t wait_ns;	/* with @held: how long, from when it was said */
+	uint64_t held_since;
+	_Atomic uint64_t throttled, throttled_ns;	/* for vmctl info */
 	/* The I/O thread's scratch: a chain, and its data part. */
+	struct virtq_chain chain;
 	struct iovec iov[BLK_QUEUE_SIZE];
 	struct iovec data[BLK_QUEUE_SIZE];
 };
@@ -347,12 +362,50 @@ done:
 	return written;
 }
 
-/* Serve until the ring is empty with kicks enabled, or we are told to stop. */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Whether the buckets pay for request @c now (and then they do); if not,
+ * how long until they can, in b->wait_ns. What a request costs in bytes
+ * is what it carries besides its header and status: the data of a read
+ * or write (a guest that lies about the type pays for its buffers all
+ * the same).
+ */
+static bool paid(struct virtio_blk *b, const struct virtq_chain *c)
+{
+	uint64_t t = now_ns(), n = c->in_len - 1, wait;
+
+	if (!token_bucket_limited(&b->ops) && !token_bucket_limited(&b->bytes))
+		return true;
+	if (c->out_len > sizeof(struct virtio_blk_req_hdr))
+		n += c->out_len - sizeof(struct virtio_blk_req_hdr);
+	wait = token_bucket_wait(&b->ops, 1, t);
+	if (!wait)
+		wait = token_bucket_wait(&b->bytes, n, t);
+	if (wait) {
+		b->wait_ns = wait;
+		return false;
+	}
+	token_bucket_take(&b->ops, 1);
+	token_bucket_take(&b->bytes, n);
+	return true;
+}
+
+/*
+ * Serve until the ring is empty with kicks enabled, a request has to wait
+ * for the rate limits (b->held), or we are told to stop.
+ */
 static void serve(struct virtio_blk *b)
 {
 	struct virtio_dev *vdev = b->vdev;
 	struct virtq *q = &vdev->q[0].vq;
-	struct virtq_chain c = { .iov = b->iov, .max = BLK_QUEUE_SIZE };
+	struct virtq_chain *c = &b->chain;
 	int r = 0;
 
 	if (!vdev->q[0].enabled)
@@ -360,12 +413,25 @@ static void serve(struct virtio_blk *b)
 	do {
 		virtq_disable_notify(q);
 		while (!virtio_worker_stopping(&b->io) && !virtio_dev_is_broken(vdev) &&
-		       (r = virtq_pop(q, &c)) > 0) {
-			int64_t written = handle(b, &c);
+		       (b->held || (r = virtq_pop(q, c)) > 0)) {
+			int64_t written;
 
+			/* Notifications stay off: the timeout brings us back. */
+			if (!paid(b, c)) {
+				if (!b->held) {
+					atomic_fetch_add(&b->throttled, 1);
+					b->held_since = now_ns();
+				}
+				b->held = true;
+				return;
+			}
+			if (b->held)
+				atomic_fetch_add(&b->throttled_ns, now_ns() - b->held_since);
+			b->held = false;
+			written = handle(b, c);
 			if (written < 0)
 				return;
-			virtq_push(q, c.head, written);
+			virtq_push(q, c->head, written);
 			virtio_queue_notify(vdev, 0);
 		}
 		if (virtio_worker_stopping(&b->io) || virtio_dev_is_broken(vdev))
@@ -385,11 +451,17 @@ static void *io_thread(void *arg)
 		{ .fd = b->io.stop_fd, .events = POLLIN },
 	};
 	eventfd_t v;
+	int timeout;
 
 	/* Kicks that came before DRIVER_OK are in the ring already. */
 	serve(b);
 	while (!virtio_worker_stopping(&b->io)) {
-		if (poll(pfd, 2, -1) < 0) {
+		/* Held for the rate limits: back when they can pay, in ms. */
+		timeout = -1;
+		if (b->held)	/* at most 1 s: a hostile request's wait is no int */
+			timeout = b->wait_ns >= 1000000000 ? 1000 :
+				  (int)((b->wait_ns + 999999) / 1000000);
+		if (poll(pfd, 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "vmctl: %s: poll: %s\n", b->opts.path,
@@ -398,10 +470,10 @@ static void *io_thread(void *arg)
 		}
 		if (pfd[1].revents)
 			break;
-		if (pfd[0].revents & POLLIN) {
+		if (pfd[0].revents & POLLIN)
 			eventfd_read(pfd[0].fd, &v);	/* non-blocking */
+		if (pfd[0].revents & POLLIN || b->held)
 			serve(b);
-		}
 	}
 	return NULL;
 }
@@ -433,7 +505,13 @@ static int blk_start(void *dev, struct virtio_dev *vdev)
 {
 	struct virtio_blk *b = dev;
 
+	uint64_t t = now_ns();
+
 	b->vdev = vdev;
+	/* A burst of a tenth of a second at the rate: limits at that grain. */
+	token_bucket_init(&b->ops, b->opts.iops, b->opts.iops / BLK_BURST_DIV, t);
+	token_bucket_init(&b->bytes, b->opts.bps, b->opts.bps / BLK_BURST_DIV, t);
+	b->held = false;
 	return virtio_worker_start(&b->io, io_thread, b);
 }
 
@@ -468,6 +546,7 @@ struct virtio_blk *virtio_blk_create(struct vmctl_vm *vm,
 	}
 	b->opts = *o;
 	b->img = img;
+	b->chain = (struct virtq_chain){ .iov = b->iov, .max = BLK_QUEUE_SIZE };
 	if (virtio_worker_init(&b->io, b->opts.path))
 		goto err_free;
 
@@ -512,4 +591,14 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	virtio_pci_destroy(b->pci);	/* stops the I/O thread */
 	virtio_worker_destroy(&b->io);
 	free(b);
+}
+
+void virtio_blk_info(struct virtio_blk *b, unsigned int idx, FILE *out)
+{
+	if (!b->opts.iops && !b->opts.bps)
+		return;
+	fprintf(out, "disk%u_throttled: %llu\n", idx,
+		(unsigned long long)atomic_load(&b->throttled));
+	fprintf(out, "disk%u_throttled_ms: %llu\n", idx,
+		(unsigned long long)atomic_load(&b->throttled_ns) / 1000000);
 }

@@ -8,6 +8,8 @@
 #ifndef VMCTL_VIRTIO_BLK_H
 #define VMCTL_VIRTIO_BLK_H
 
+#include <stdio.h>
+
 #include "block/opts.h"
 
 struct vmctl_vm;
@@ -36,5 +38,10 @@ struct virtio_blk *virtio_blk_create(struct vmctl_vm *vm,
  * removal) and before vmctl_vm_destroy() (the ioeventfds need the VM fd).
  */
 void virtio_blk_destroy(struct virtio_blk *b);
+/*
+ * With iops= or bps=, vmctl info's lines for disk @idx: how many requests
+ * waited for the rate limits, and for how long in all. From any thread.
+ */
+void virtio_blk_info(struct virtio_blk *b, unsigned int idx, FILE *out);
 
 #endif /* VMCTL_VIRTIO_BLK_H */
