@@ -491,10 +491,52 @@ static void test_indirect_flags(struct drv *dr, const char *path)
  * Batches of 64 requests per kick until the 16-bit ring indices wrap:
  * the I/O thread drains each batch, EVENT_IDX and avail_event follow.
  */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * @n requests of @type at once, each with @dlen bytes of data (read into
+ * slot i's buffer at DATA + i * @dlen), sector i; then one kick. Returns
+ * the seconds until all were used, or -1 after 10 s.
+ */
+static double burst_of(struct drv *dr, unsigned int n, uint32_t type,
+		       uint32_t dlen)
+{
+	uint16_t *avail = vdrv_gpa(AVAIL(dr));
+	double t0 = now_s();
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int d0 = i * 3;
+		uint64_t hdr = HDR(dr, i);
+		uint32_t h[4] = { type, 0, i, 0 };
+
+		memcpy(vdrv_gpa(hdr), h, 16);
+		*(uint8_t *)vdrv_gpa(hdr + 16) = 0xee;
+		vdrv_desc(&dr->q, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
+		vdrv_desc(&dr->q, d0 + 1, DATA(dr) + (uint64_t)dlen * i, dlen,
+			 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, d0 + 2);
+		vdrv_desc(&dr->q, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+		avail[2 + dr->q.avail_idx % QSIZE] = d0;
+		dr->q.avail_idx++;
+	}
+	__atomic_store_n(&avail[2 + QSIZE], (uint16_t)(dr->q.avail_idx - 1),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&avail[1], dr->q.avail_idx, __ATOMIC_RELEASE);
+	kick(dr);
+	if (!vdrv_wait_used(&dr->q, dr->q.avail_idx, 10000))
+		return -1;
+	return now_s() - t0;
+}
+
 static void test_batches(struct drv *dr)
 {
 	unsigned int batch, i, bad = 0;
-	uint16_t *avail = vdrv_gpa(AVAIL(dr));
 	struct tcase tc;
 
 	case_begin(&tc);
@@ -502,25 +544,8 @@ static void test_batches(struct drv *dr)
 	for (batch = 0; batch < 1100 && !bad; batch++) {
 		uint16_t start = dr->q.avail_idx;
 
-		for (i = 0; i < 64; i++) {
-			unsigned int slot = i, d0 = slot * 3;
-			uint64_t hdr = HDR(dr, slot);
-			uint32_t h[4] = { 8, 0, 0, 0 };	/* GET_ID: no disk I/O */
-
-			memcpy(vdrv_gpa(hdr), h, 16);
-			*(uint8_t *)vdrv_gpa(hdr + 16) = 0xee;
-			vdrv_desc(&dr->q, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
-			vdrv_desc(&dr->q, d0 + 1, DATA(dr) + 32 * slot, 20,
-				 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, d0 + 2);
-			vdrv_desc(&dr->q, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
-			avail[2 + dr->q.avail_idx % QSIZE] = d0;
-			dr->q.avail_idx++;
-		}
-		__atomic_store_n(&avail[2 + QSIZE], (uint16_t)(dr->q.avail_idx - 1),
-				 __ATOMIC_RELAXED);
-		__atomic_store_n(&avail[1], dr->q.avail_idx, __ATOMIC_RELEASE);
-		kick(dr);
-		if (!vdrv_wait_used(&dr->q, dr->q.avail_idx, 5000)) {
+		/* GET_ID: no disk I/O. */
+		if (burst_of(dr, 64, 8, 20) < 0) {
 			bad = 1;
 			break;
 		}
@@ -727,49 +752,6 @@ out:
 	for (i = 0; i < 4; i++)
 		virtio_blk_destroy(b[i]);
 	case_end(&tc, "virtio-blk: four disks, each its own image and thread");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/*
- * @n requests of @type at once, each with @dlen bytes of data (read into
- * slot i's buffer at DATA + i * @dlen), sector i; then one kick. Returns
- * the seconds until all were used, or -1 after 10 s.
- */
-static double burst_of(struct drv *dr, unsigned int n, uint32_t type,
-		       uint32_t dlen)
-{
-	uint16_t *avail = vdrv_gpa(AVAIL(dr));
-	double t0 = now_s();
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		unsigned int d0 = i * 3;
-		uint64_t hdr = HDR(dr, i);
-		uint32_t h[4] = { type, 0, i, 0 };
-
-		memcpy(vdrv_gpa(hdr), h, 16);
-		*(uint8_t *)vdrv_gpa(hdr + 16) = 0xee;
-		vdrv_desc(&dr->q, d0, hdr, 16, VIRTQ_DESC_F_NEXT, d0 + 1);
-		vdrv_desc(&dr->q, d0 + 1, DATA(dr) + (uint64_t)dlen * i, dlen,
-			 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, d0 + 2);
-		vdrv_desc(&dr->q, d0 + 2, hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
-		avail[2 + dr->q.avail_idx % QSIZE] = d0;
-		dr->q.avail_idx++;
-	}
-	__atomic_store_n(&avail[2 + QSIZE], (uint16_t)(dr->q.avail_idx - 1),
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&avail[1], dr->q.avail_idx, __ATOMIC_RELEASE);
-	kick(dr);
-	if (!vdrv_wait_used(&dr->q, dr->q.avail_idx, 10000))
-		return -1;
-	return now_s() - t0;
 }
 
 /* vmctl info's value of @key for disk 0 of @b, or -1. */
