@@ -534,8 +534,12 @@ static int run_vm(const struct run_opts *o)
 			goto err_control;
 	}
 	/* The cgroup's cpuset (and vmctl's own affinity) bound the pins. */
-	if (sched_getaffinity(0, sizeof(allowed), &allowed) ||
-	    vmctl_affinity_check(&o->affinity, o->cpus, &allowed, err,
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		fprintf(stderr, "vmctl run: sched_getaffinity: %s\n",
+			strerror(errno));
+		goto err_control;
+	}
+	if (vmctl_affinity_check(&o->affinity, o->cpus, &allowed, err,
 				 sizeof(err))) {
 		fprintf(stderr, "vmctl run: %s\n", err);
 		goto err_control;
