@@ -58,6 +58,7 @@
 #include <time.h>
 
 #include "acpi/aml.h"
+#include "core/clock.h"
 #include "core/vm.h"
 #include "hw/pit.h"
 
@@ -402,10 +403,7 @@ void vmctl_pit_write(struct vmctl_pit *pit, unsigned int off, uint8_t val)
 
 static int64_t monotonic_ns(void *opaque)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
+	return vmctl_clock_ns(CLOCK_MONOTONIC);
 }
 
 static int pit_irq(void *opaque, int level)

@@ -50,6 +50,7 @@
 #include <time.h>
 
 #include "acpi/aml.h"
+#include "core/clock.h"
 #include "hw/pm.h"
 #include "core/vm.h"
 
@@ -63,14 +64,6 @@ _Static_assert(VMCTL_PM1A_CNT_BLK == VMCTL_PM1A_EVT_BLK + VMCTL_PM1_EVT_LEN,
 
 /* The bits of PM1_STS that hold state; the rest read 0. */
 #define PM1_STS_MASK	(PM1_STS_PWRBTN | PM1_STS_WAK)
-
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 uint32_t vmctl_pm_timer_value(uint64_t ns)
 {
@@ -92,7 +85,7 @@ void vmctl_pm_init(struct vmctl_pm *pm,
 	pm->on_poweroff = on_poweroff;
 	pm->on_reset = on_reset;
 	pm->opaque = opaque;
-	pm->tmr_base = monotonic_ns();
+	pm->tmr_base = vmctl_clock_ns(CLOCK_MONOTONIC);
 }
 
 void vmctl_pm_destroy(struct vmctl_pm *pm)
@@ -132,7 +125,7 @@ uint32_t vmctl_pm_read(struct vmctl_pm *pm, uint16_t port, uint8_t size)
 
 	if (port + size > VMCTL_PM_TMR_BLK &&
 	    port < VMCTL_PM_TMR_BLK + VMCTL_PM_TMR_LEN)
-		tmr = vmctl_pm_timer_value(monotonic_ns() - pm->tmr_base);
+		tmr = vmctl_pm_timer_value(vmctl_clock_ns(CLOCK_MONOTONIC) - pm->tmr_base);
 	pthread_mutex_lock(&pm->lock);
 	for (i = 0; i < size && i < 4; i++) {
 		uint32_t byte = 0xff;	/* past the block: an undecoded port */

@@ -73,6 +73,7 @@
 #include <time.h>
 
 #include "acpi/aml.h"
+#include "core/clock.h"
 #include "core/vm.h"
 #include "hw/rtc.h"
 
@@ -565,17 +566,9 @@ int vmctl_rtc_start(struct vmctl_rtc *rtc)
 
 /* --- glue to vm.c ------------------------------------------------------- */
 
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
-}
-
 static int64_t monotonic_ns(void *opaque)
 {
-	return clock_ns(CLOCK_MONOTONIC);
+	return vmctl_clock_ns(CLOCK_MONOTONIC);
 }
 
 static int rtc_irq(void *opaque, int level)
@@ -611,7 +604,7 @@ static const struct vmctl_io_ops rtc_ops = {
 int vmctl_rtc_attach(struct vmctl_vm *vm, struct vmctl_rtc *rtc,
 		     const struct vmctl_rtc_config *cfg)
 {
-	vmctl_rtc_init(rtc, cfg, monotonic_ns, NULL, clock_ns(CLOCK_REALTIME),
+	vmctl_rtc_init(rtc, cfg, monotonic_ns, NULL, vmctl_clock_ns(CLOCK_REALTIME),
 		       rtc_irq, vm);
 	if (vmctl_bus_register(&vm->pio, VMCTL_RTC_PORT, 2, &rtc_ops, rtc,
 			       "cmos-rtc"))

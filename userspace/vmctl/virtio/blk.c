@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "block/raw.h"
+#include "core/clock.h"
 #include "core/token_bucket.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
@@ -364,10 +365,7 @@ done:
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return vmctl_clock_ns(CLOCK_MONOTONIC);
 }
 
 /*
