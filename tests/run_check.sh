@@ -220,6 +220,14 @@ boot() {
 		--workdir "$dir/run" "$dir/initrd.gz" >"$dir/console.log" 2>&1
 	echo $? >"$dir/status"
 	echo "testbed: $name done in $((SECONDS - t0)) s: $(grep -m1 -E '^testbed: (PASS|FAIL)' "$dir/console.log")"
+	# Where its time went, in guest seconds (the same on any machine).
+	tr -d '\r' <"$dir/console.log" | awk -v name="$name" '
+		/^HVX-TESTBED: init at/ { last = $NF }
+		/^HVX-SUITE: [^ ]+ exit [0-9]+ at [0-9.]+ s$/ {
+			t[++n] = sprintf("%s %.0f", $2, $(NF - 1) - last); last = $(NF - 1)
+		}
+		END { if (n) { printf "testbed: %s took (guest s):", name
+			for (i = 1; i <= n; i++) printf " %s%s", t[i], i < n ? "," : "\n" } }'
 }
 
 # report NAME: the results of a boot, after its console.

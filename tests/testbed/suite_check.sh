@@ -1,7 +1,7 @@
 #!/bin/sh
 # The test suite as run inside the testbed guest (busybox sh, as /suite.sh).
 # Prints each selftest binary's TAP output and a line per binary that
-# tests/run_check.sh reads:  HVX-SUITE: <binary> exit <status>
+# tests/run_check.sh reads:  HVX-SUITE: <binary> exit <status> at <uptime> s
 # Usage (set by the initramfs): suite_check.sh [binary...]
 
 cd /selftests || exit 1
@@ -28,6 +28,11 @@ if [ -f /lib/modules/load-order ]; then
 	done </lib/modules/load-order
 fi
 
+# Guest seconds since boot, on each suite's exit line: with Bochs's
+# clock: sync=none they count emulated instructions, so they say where a
+# boot's time goes whatever the speed of the machine that ran it.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
 status=0
 for t in $tests; do
 	case $t in vmctl_run|linux_guest|disk|virtio_hostile|resources|tk|net|ha|ha_watchdog|ha_soak|poweroff_with_vms) continue ;; esac
@@ -35,7 +40,7 @@ for t in $tests; do
 	echo "$t" >/tmp/hvx-test	# for /init's heartbeat
 	./$t
 	rc=$?
-	echo "HVX-SUITE: $t exit $rc"
+	echo "HVX-SUITE: $t exit $rc at $(uptime_s) s"
 	[ $rc -eq 0 ] || status=1
 done
 
@@ -106,7 +111,7 @@ case " $tests " in *" vmctl_run "*)
 		vr=1
 	fi
 	[ $vr -eq 0 ] || status=1
-	echo "HVX-SUITE: vmctl_run exit $vr"
+	echo "HVX-SUITE: vmctl_run exit $vr at $(uptime_s) s"
 esac
 
 # Linux guests: boot, console, SMP, crash isolation, vmctl stop.
@@ -115,7 +120,7 @@ case " $tests " in *" linux_guest "*)
 	echo linux_guest >/tmp/hvx-test
 	sh /linux_guest_test.sh
 	rc=$?
-	echo "HVX-SUITE: linux_guest exit $rc"
+	echo "HVX-SUITE: linux_guest exit $rc at $(uptime_s) s"
 	[ $rc -eq 0 ] || status=1
 esac
 
@@ -128,7 +133,7 @@ script_suite() {	# script_suite NAME COMMAND...
 	shift
 	"$@"
 	rc=$?
-	echo "HVX-SUITE: $_suite exit $rc"
+	echo "HVX-SUITE: $_suite exit $rc at $(uptime_s) s"
 	[ $rc -eq 0 ] || status=1
 }
 # vmctl's virtio-blk disks: what the guest sees, bytes on the images,
