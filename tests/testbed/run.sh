@@ -145,9 +145,18 @@ trap '' PIPE	# a write to the FIFO of a Bochs that is gone must not kill us
 trap 'kill "$bochs_pid" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 
-# Stream the console as it comes. tail exits by itself once Bochs is gone;
-# sed drops the UART's carriage returns and does not buffer.
-tail -n +1 -f --pid="$bochs_pid" serial.log | sed -u 's/\r$//' &
+# Stream the console as it comes, without the UART's carriage returns.
+# tail exits by itself once Bochs is gone. /init's start and each suite's
+# end get the wall time since Bochs started (" [wall N s]"): with the
+# guest's uptime on the same line, they say where a boot's time went,
+# which guest time alone does not (Bochs skips the time a halted CPU waits).
+tail -n +1 -f --pid="$bochs_pid" serial.log | while IFS= read -r line || [[ -n $line ]]; do
+	line=${line%$'\r'}
+	case $line in
+	"HVX-TESTBED: init at "* | "HVX-SUITE: "*" exit "*) line+=" [wall $((SECONDS - start)) s]" ;;
+	esac
+	printf '%s\n' "$line"
+done &
 stream_pid=$!
 
 # grep -m1 stops at the first match: tr's broken pipe then is no news.
