@@ -154,8 +154,12 @@ TK_ELFS    := $(patsubst %,$(BUILD)/guests/tk_%.elf,$(TK_KERNELS))
 GUESTS := $(BUILD)/guests/hello16.bin $(BUILD)/guests/exit16.bin \
 	  $(BUILD)/guests/multiboot_hello.elf \
 	  $(BUILD)/guests/virtio_hostile.elf $(BUILD)/guests/ha_heartbeat.elf \
-	  $(BUILD)/guests/linux-initrd.gz $(TK_ELFS)
-guests: $(GUESTS)
+	  $(BUILD)/guests/linux-initrd.gz $(TK_ELFS) $(BUILD)/guests/memtouch.elf
+guests: $(GUESTS) $(BUILD)/vmlinux
+# The testbed's kernel uncompressed: the Linux guests of the testbed boot
+# it as a vmlinux (not in $(BUILD)/guests, which every testbed boot holds).
+$(BUILD)/vmlinux: tests/testbed/extract_vmlinux.sh $(wildcard /boot/vmlinuz-*)
+	tests/testbed/extract_vmlinux.sh $@
 # Freestanding 32-bit C guests: no SSE (CR4.OSFXSR is off in a Multiboot
 # kernel), no stack protector or unwind tables (no runtime to back them).
 GUEST_CFLAGS := -m32 -ffreestanding -nostdlib -fno-pic -fno-stack-protector \
@@ -189,6 +193,10 @@ $(BUILD)/guests/tk/entry.o: tests/guests/tk/entry.S
 	$(CC) -m32 -ffreestanding -nostdlib -c -o $@ $<
 .SECONDARY: $(TK_LIB)
 $(BUILD)/guests/tk_%.elf: $(BUILD)/guests/tk/%.o $(TK_LIB) tests/guests/tk/tk.ld
+	ld -m elf_i386 -T tests/guests/tk/tk.ld --defsym TK_BASE=$(TK_BASE) -o $@ $(TK_LIB) $<
+# memtouch, the memory tests' guest, uses the library but is not a test
+# kernel of tk_test.sh (which runs every tk_*.elf).
+$(BUILD)/guests/memtouch.elf: $(BUILD)/guests/tk/memtouch.o $(TK_LIB) tests/guests/tk/tk.ld
 	ld -m elf_i386 -T tests/guests/tk/tk.ld --defsym TK_BASE=$(TK_BASE) -o $@ $(TK_LIB) $<
 # tk_boot is linked low: the loader must move its structures out of the way.
 $(BUILD)/guests/tk_boot.elf: TK_BASE := 0x8000

@@ -15,6 +15,7 @@ MB_GUEST    := $(TOP)/tests/guests/multiboot_hello
 # loader_linux.c too: the memory map and the entry segments are shared.
 MB_SRCS     := multiboot_test.c tap.c vmctl_fixture.c \
 	       $(VMCTL)/boot/loader_multiboot.c $(VMCTL)/boot/loader_linux.c \
+	       $(VMCTL)/boot/loader_vmlinux.c \
 	       $(VMCTL)/boot/image_file.c
 MB_HDRS     := unit.h vmctl_fixture.h $(VMCTL)/core/vm.h $(VMCTL)/boot/boot_params.h \
 	       $(VMCTL)/boot/loader_multiboot.h $(VMCTL)/boot/image_file.h \

@@ -202,6 +202,24 @@ void vmctl_linux_vcpu_state(const struct vmctl_linux_info *info,
 			    struct hvx_sregs *sregs, struct hvx_regs *regs);
 
 /*
+ * loader_vmlinux.c: the kernel as an uncompressed ELF vmlinux, which
+ * vmctl_linux_setup_memory() takes as well as a bzImage. vmctl_is_vmlinux():
+ * whether @head (the file's first @len bytes) starts a 64-bit ELF file.
+ * vmctl_vmlinux_parse(): check the file's headers and segments against
+ * the file's size and @mem_size of guest memory, write the setup header
+ * that the kernel will read into @hdr and where it goes into @info
+ * (kernel_addr, kernel_size, kernel_end, entry, protocol, xloadflags);
+ * 0, or -1 with the reason on stderr. vmctl_vmlinux_load(): copy the
+ * segments into @vm's memory, bss cleared.
+ */
+bool vmctl_is_vmlinux(const uint8_t *head, size_t len);
+int vmctl_vmlinux_parse(int fd, const char *path, uint64_t file_size,
+			uint64_t mem_size, struct bp_setup_header *hdr,
+			struct vmctl_linux_info *info);
+int vmctl_vmlinux_load(int fd, const char *path, uint64_t file_size,
+		       struct vmctl_vm *vm);
+
+/*
  * What loader_linux.c shares with loader_multiboot.c, whose guests get the
  * same memory map and are entered the same way, from a GDT of flat
  * segments.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Linux bzImages, booted through the 64-bit boot protocol of
+ * Linux bzImages (and vmlinux ELF files: loader_vmlinux.c), booted through
+ * the 64-bit boot protocol of
  * Documentation/x86/boot.rst ("THE LINUX/x86 BOOT PROTOCOL", section
  * "64-bit Boot Protocol"): vmctl plays the boot loader. It fills a zero page
  * (struct boot_params) with the kernel's setup header, a command line, an
@@ -32,6 +33,8 @@
  *                      decompresses itself to max(align_up(0x100000,
  *                      kernel_alignment), pref_address) and needs init_size
  *                      bytes from there ("kernel_end")
+ *                      A vmlinux goes where its segments say (16 MiB
+ *                      and up for Debian's), already decompressed
  *   top of memory      the initrd, page-aligned, as high as initrd_addr_max,
  *                      guest memory and 4 GiB allow, and above kernel_end
  *
@@ -124,7 +127,14 @@ static int parse_header(const char *path, const uint8_t *head,
 			path, *hdr_end);
 		return -1;
 	}
-	memcpy(hdr, head + BP_HDR_OFFSET, *hdr_end - BP_HDR_OFFSET);
+	/*
+	 * A later protocol's header may run past the fields vmctl knows
+	 * (0x26c, protocol 2.15), up to BP_HDR_LIMIT: the zero page gets all
+	 * of it, @hdr what fits.
+	 */
+	memcpy(hdr, head + BP_HDR_OFFSET,
+	       *hdr_end - BP_HDR_OFFSET < sizeof(*hdr) ?
+	       *hdr_end - BP_HDR_OFFSET : sizeof(*hdr));
 	if (!(hdr->loadflags & BP_LOADED_HIGH)) {
 		fprintf(stderr, "vmctl: %s: not a bzImage (a zImage, loaded below 1 MiB)\n",
 			path);
@@ -259,9 +269,10 @@ int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
 	uint8_t head[BP_HDR_LIMIT] = { 0 };
 	struct bp_setup_header hdr;
 	struct bp_zero_page *bp;
-	uint64_t kernel_file_size, setup_size, initrd_size = 0, initrd_addr = 0;
-	size_t hdr_end, cmdline_len;
+	uint64_t kernel_file_size, setup_size = 0, initrd_size = 0, initrd_addr = 0;
+	size_t hdr_end = 0, cmdline_len;
 	int fd, initrd_fd = -1;
+	bool vmlinux;
 
 	memset(info, 0, sizeof(*info));
 	if (!cmdline)
@@ -279,15 +290,22 @@ int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
 				kernel_file_size < sizeof(head) ?
 				kernel_file_size : sizeof(head), 0))
 		goto fail;
-	if (parse_header(kernel, head, kernel_file_size, &hdr, &hdr_end))
-		goto fail;
-	setup_size = (hdr.setup_sects + 1ULL) * 512;
-	info->protocol = hdr.version;
-	info->xloadflags = hdr.xloadflags;
-	info->kernel_addr = LINUX_KERNEL_ADDR;
-	info->kernel_size = kernel_file_size - setup_size;
-	info->kernel_end = kernel_footprint_end(&hdr, info->kernel_size);
-	info->entry = LINUX_KERNEL_ADDR + BP_STARTUP_64;
+	vmlinux = vmctl_is_vmlinux(head, sizeof(head));
+	if (vmlinux) {
+		if (vmctl_vmlinux_parse(fd, kernel, kernel_file_size,
+					vm->mem_size, &hdr, info))
+			goto fail;
+	} else {
+		if (parse_header(kernel, head, kernel_file_size, &hdr, &hdr_end))
+			goto fail;
+		setup_size = (hdr.setup_sects + 1ULL) * 512;
+		info->protocol = hdr.version;
+		info->xloadflags = hdr.xloadflags;
+		info->kernel_addr = LINUX_KERNEL_ADDR;
+		info->kernel_size = kernel_file_size - setup_size;
+		info->kernel_end = kernel_footprint_end(&hdr, info->kernel_size);
+		info->entry = LINUX_KERNEL_ADDR + BP_STARTUP_64;
+	}
 	info->zero_page = LINUX_ZERO_PAGE_ADDR;
 	info->cmdline_addr = LINUX_CMDLINE_ADDR;
 
@@ -323,7 +341,8 @@ int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
 	}
 
 	/* Everything fits: fill guest memory. */
-	if (vmctl_image_read_at(fd, kernel, vm->mem + LINUX_KERNEL_ADDR,
+	if (vmlinux ? vmctl_vmlinux_load(fd, kernel, kernel_file_size, vm) :
+	    vmctl_image_read_at(fd, kernel, vm->mem + LINUX_KERNEL_ADDR,
 				info->kernel_size, setup_size))
 		goto fail;
 	if (initrd_fd >= 0) {
@@ -344,19 +363,23 @@ int vmctl_linux_setup_memory(struct vmctl_vm *vm, const char *kernel,
 	 * The zero page: "initialized to all zero. Then, the setup header at
 	 * offset 0x01f1 of kernel image on should be loaded into struct
 	 * boot_params and examined" (boot.rst, 64-bit Boot Protocol). The
-	 * header goes in as the file has it; then the fields a loader writes.
+	 * header goes in as the file has it (zero past its end), or as
+	 * vmctl_vmlinux_parse() wrote it; then the fields a loader writes.
 	 */
 	bp = (struct bp_zero_page *)(vm->mem + LINUX_ZERO_PAGE_ADDR);
 	memset(bp, 0, sizeof(*bp));
-	memcpy((uint8_t *)bp + BP_HDR_OFFSET, head + BP_HDR_OFFSET,
-	       hdr_end - BP_HDR_OFFSET);
+	if (vmlinux)
+		bp->hdr = hdr;
+	else
+		memcpy((uint8_t *)bp + BP_HDR_OFFSET, head + BP_HDR_OFFSET,
+		       hdr_end - BP_HDR_OFFSET);
 	/* "type_of_loader: write (obligatory)": 0xff, no assigned id. */
 	bp->hdr.type_of_loader = BP_LOADER_UNDEFINED;
 	/*
 	 * Where the protected-mode part is; the 64-bit entry ignores it, but
 	 * a relocating loader is told to update it.
 	 */
-	bp->hdr.code32_start = LINUX_KERNEL_ADDR;
+	bp->hdr.code32_start = info->kernel_addr;
 	/* Obligatory: left at zero, the kernel assumes a pre-2.02 loader. */
 	bp->hdr.cmd_line_ptr = LINUX_CMDLINE_ADDR;
 	bp->ext_cmd_line_ptr = 0;
