@@ -220,14 +220,16 @@ boot() {
 		--workdir "$dir/run" "$dir/initrd.gz" >"$dir/console.log" 2>&1
 	echo $? >"$dir/status"
 	echo "testbed: $name done in $((SECONDS - t0)) s: $(grep -m1 -E '^testbed: (PASS|FAIL)' "$dir/console.log")"
-	# Where its time went, in guest seconds (the same on any machine).
-	tr -d '\r' <"$dir/console.log" | awk -v name="$name" '
-		/^HVX-TESTBED: init at/ { last = $NF }
-		/^HVX-SUITE: [^ ]+ exit [0-9]+ at [0-9.]+ s$/ {
-			t[++n] = sprintf("%s %.0f", $2, $(NF - 1) - last); last = $(NF - 1)
+	# Where its time went: each suite's wall seconds, then its guest
+	# seconds (run.sh's " [wall N s]" and the suite's "at N s").
+	awk -v name="$name" '
+		/^HVX-TESTBED: init at .* \[wall [0-9]+ s\]$/ { w = $(NF - 1); g = $4 }
+		/^HVX-SUITE: [^ ]+ exit [0-9]+ at [0-9.]+ s \[wall [0-9]+ s\]$/ {
+			t[++n] = sprintf("%s %d (%.0f)", $2, $(NF - 1) - w, $6 - g)
+			w = $(NF - 1); g = $6
 		}
-		END { if (n) { printf "testbed: %s took (guest s):", name
-			for (i = 1; i <= n; i++) printf " %s%s", t[i], i < n ? "," : "\n" } }'
+		END { if (n) { printf "testbed: %s took, wall s (guest s):", name
+			for (i = 1; i <= n; i++) printf " %s%s", t[i], i < n ? "," : "\n" } }' "$dir/console.log"
 }
 
 # report NAME: the results of a boot, after its console.
@@ -286,6 +288,7 @@ lane_smp() {
 	# on this kernel too.
 	boot net 2 corei7_haswell_4770 2400 "spoof_test vhost_net_test net" \
 		--add "/boot/vmlinuz-$(. tests/testbed/common.sh && testbed_kver):/boot/vmlinuz" \
+		--add build/vmlinux:/boot/vmlinux \
 		--add tests/testbed/guest_lib.sh:/guest_lib.sh \
 		--add tests/testbed/net_test.sh:/net_test.sh \
 		--add build/unit/spoof_test-static:/selftests/spoof_test \
@@ -311,15 +314,18 @@ lane_smp() {
 }
 lane_guests() {
 	# The disk suite keeps its images on an ext4 in a RAM disk (brd) and
-	# checks them with Debian's e2fsck and debugfs.
-	boot linux-guests 2 corei7_haswell_4770 2400 "linux_guest disk" \
+	# checks them with Debian's e2fsck and debugfs; overcommit swaps to
+	# zram, three 256 MiB guests on the testbed's 512 MiB.
+	boot linux-guests 2 corei7_haswell_4770 2400 "linux_guest disk overcommit" \
 		--add "/boot/vmlinuz-$(. tests/testbed/common.sh && testbed_kver):/boot/vmlinuz" \
+		--add build/vmlinux:/boot/vmlinux \
 		--add tests/testbed/guest_lib.sh:/guest_lib.sh \
 		--add tests/testbed/linux_guest_test.sh:/linux_guest_test.sh \
 		--add tests/testbed/disk_test.sh:/disk_test.sh \
 		--add tests/guests/linux/disktool.sh:/bin/disktool \
+		--add tests/testbed/overcommit_test.sh:/overcommit_test.sh \
 		--program /usr/sbin/mke2fs --program /usr/sbin/e2fsck --program /usr/sbin/debugfs \
-		--kmod brd --kmod crc32c_generic --kmod ext4
+		--kmod brd --kmod crc32c_generic --kmod ext4 --kmod zram
 	# HA: three hosts (network, mount and UTS namespaces) on a bridge,
 	# each with Debian's corosync 3 over knet and hvxd (ha_lib.sh, and
 	# common.sh's ha_fixture_args for what it needs in the initramfs).

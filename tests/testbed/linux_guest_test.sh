@@ -4,7 +4,8 @@
 # tests/guests/linux (its /init prints "GUEST: ..." facts, then gives the
 # console a shell). Prints TAP.
 #
-# Two guests run side by side: A with 1 vCPU, B with 2. Each gets its
+# Two guests run side by side: A with 1 vCPU, from the vmlinux
+# (loader_vmlinux.c), B with 2, from the bzImage. Each gets its
 # console input from a FIFO that the test writes into, as a user types.
 #   A: what it saw (CPUs, memory, command line, clock), typed input,
 #      reboot, vmctl list/info, its balloon (memory back to the host,
@@ -26,8 +27,12 @@
 [ -d /sys/module/hvx ] || insmod /lib/modules/hvx.ko || exit 1
 echo "1..25"
 t0=$(cut -d' ' -f1 /proc/uptime)
+# B boots the bzImage as a user would, A (which reboots) and the others
+# the same kernel as a vmlinux (guest_lib.sh's KERNEL).
 start A 3 1 256 "console=ttyS0 hvx.test=A" --balloon
+KERNEL=/boot/vmlinuz
 start B 4 2 128 "console=ttyS0 reboot=t panic=-1" --vcpu-affinity 0:1 --vcpu-affinity 1:0
+KERNEL=/boot/vmlinux
 
 if wait_for A '^GUEST: ready'; then
 	ok "boot_1_vcpu_to_shell"

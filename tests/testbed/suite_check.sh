@@ -35,7 +35,7 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 status=0
 for t in $tests; do
-	case $t in vmctl_run|linux_guest|disk|virtio_hostile|resources|tk|net|ha|ha_watchdog|ha_soak|poweroff_with_vms) continue ;; esac
+	case $t in vmctl_run|linux_guest|disk|virtio_hostile|resources|overcommit|tk|net|ha|ha_watchdog|ha_soak|poweroff_with_vms) continue ;; esac
 	echo "HVX-SUITE: $t begin"
 	echo "$t" >/tmp/hvx-test	# for /init's heartbeat
 	./$t
@@ -144,6 +144,9 @@ script_suite disk sh /disk_test.sh
 script_suite virtio_hostile sh /virtio_hostile_test.sh
 # A VM's share of the host: its cgroup, cpu.max measured, vmctl set.
 script_suite resources sh /resources_test.sh
+# Guest memory the host reclaims: a VM's memory.max, KSM, zram swap under
+# three guests bigger than the testbed.
+script_suite overcommit sh /overcommit_test.sh
 # The test kernels (tests/guests/tk/): the PC and the CPU against the SDM,
 # under vmctl with 1 and 2 vCPUs and under QEMU+KVM, verdict by verdict.
 script_suite tk sh /tk_test.sh
