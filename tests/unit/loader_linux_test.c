@@ -411,6 +411,43 @@ static void expect_error(const char *what, const char *kernel, uint64_t mem,
 		free_vm(vm);
 }
 
+/*
+ * A later protocol's header, as long as the zero page allows (0x290): the
+ * zero page gets every byte of it, the fields vmctl knows are read from
+ * the first 0x26c, and nothing is copied past the loader's own structure
+ * (ASan would see that).
+ */
+static void longest_header(void)
+{
+	const char *kernel = make_kernel("bzImage-long", &fake_defaults);
+	const char *path = tmp_path("bzImage-long2");
+	struct vmctl_vm *vm = fake_vm(LINUX_MEM);
+	struct vmctl_linux_info info;
+	struct tcase tc;
+	size_t len, i, bad = 0;
+	uint8_t *file = read_file(kernel, &len);
+	int ret;
+
+	file[0x201] = BP_HDR_LIMIT - 0x202;
+	for (i = 0x26c; i < BP_HDR_LIMIT; i++)
+		file[i] = 0x40 + i % 64;
+	write_file(path, file, len);
+	case_begin(&tc);
+	capture_stderr();
+	ret = vmctl_linux_setup_memory(vm, path, NULL, NULL, &info);
+	captured();
+	check(&tc, ret == 0, "refused: %s", errbuf);
+	for (i = 0x26c; i < BP_HDR_LIMIT; i++)
+		bad += vm->mem[LINUX_ZERO_PAGE_ADDR + i] != file[i];
+	check(&tc, !bad, "%zu bytes of the header past 0x26c differ", bad);
+	check(&tc, zero_page(vm)->hdr.type_of_loader == 0xff &&
+	      zero_page(vm)->hdr.cmd_line_ptr == LINUX_CMDLINE_ADDR,
+	      "loader fields not written");
+	case_end(&tc, "linux: a setup header up to 0x290 goes to the zero page whole");
+	free(file);
+	free_vm(vm);
+}
+
 static void synthetic_kernel_tests(void)
 {
 	struct fake_kernel k = fake_defaults;
@@ -511,6 +548,7 @@ static void synthetic_kernel_tests(void)
 	k.initrd_addr_max = 0x1200000;	/* below the kernel's end */
 	expect_error("initrd_addr_max below the kernel", make_kernel("klow", &k),
 		     LINUX_MEM, initrd, "does not fit");
+	longest_header();
 }
 
 /* --- CPUID -------------------------------------------------------------- */
