@@ -81,6 +81,10 @@ vmctl_cli() {
 	build/vmctl balloon vm1 lots 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
 	build/vmctl top --interval 0 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
 	build/vmctl info no-such-vm 2>/dev/null; rc=$?; [ $rc -eq 1 ] || return 1
+	build/vmctl stats --bogus 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
+	build/vmctl stats ../x 2>/dev/null; rc=$?; [ $rc -eq 2 ] || return 1
+	build/vmctl stats --prometheus no-such-vm >"$out/stats.out" 2>/dev/null; rc=$?
+	[ $rc -eq 1 ] && grep -qx 'hvx_vm_up{vm="no-such-vm"} 0' "$out/stats.out" || return 1
 	# No /dev/hvx on this machine: a clear message and exit code 3.
 	if [ ! -e /dev/hvx ]; then
 		build/vmctl host 2>"$out/vmctl.err"; rc=$?

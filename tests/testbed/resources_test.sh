@@ -13,6 +13,8 @@
 #   res_info_counts_exits_while_running  vmctl info's exits grow while the vCPU spins
 #   res_top_shows_the_vm              vmctl top --json: its CPU% as cpu.stat has it
 #                                     (12-28), exits/s, the top reason; the table too
+#   res_stats_prometheus              vmctl stats --prometheus: well formed, its
+#                                     exits, exit reasons and CPU time
 #   res_set_changes_running_vm        vmctl set --cpu-max: 35-65%, then no limit: > 70%
 #   res_set_refusals                  nothing to set, bad values (status 2),
 #                                     no such VM, a CPU the host lacks (status 1)
@@ -26,7 +28,7 @@
 
 TESTS="res_cgroup2_mounted res_vm_in_its_cgroup res_settings_applied
 res_cpu_max_holds res_info_counts_exits_while_running res_top_shows_the_vm
-res_set_changes_running_vm res_set_refusals res_run_refusals
+res_stats_prometheus res_set_changes_running_vm res_set_refusals res_run_refusals
 res_io_weight res_cgroup_removed res_killed_vm_cgroup_taken_over
 res_vm_without_options_has_one"
 CG=/sys/fs/cgroup
@@ -99,6 +101,20 @@ check_eval res_top_shows_the_vm "json: $row; table: $(cat /tmp/top.txt)" \
 	'[ -n "$cpu" ] && [ "$cpu" -ge 12 ] && [ "$cpu" -le 28 ] && [ "$eps" -gt 0 ] && [ "${rss:-0}" -gt 0 ] &&
 	 echo "$row" | grep -q "\"vcpus\": 1," && echo "$row" | grep -q "\"top_exits_per_s\": {.*\"preemption_timer\"" &&
 	 head -n 1 /tmp/top.txt | grep -q "^NAME  *VCPUS  *CPU%" && grep -q "^spin  *1 " /tmp/top.txt'
+
+# The same VM to a scrape: vmctl stats --prometheus, well formed, with
+# the exits that vmctl info counts and its cgroup's CPU time.
+vmctl stats --prometheus spin >/tmp/stats.prom 2>&1
+srow=$(grep '^hvx_vm_exits_total{vm="spin"} ' /tmp/stats.prom | cut -d' ' -f2)
+scpu=$(grep '^hvx_vm_cpu_seconds_total{vm="spin"} ' /tmp/stats.prom | cut -d' ' -f2)
+sbad=$(grep -v -e '^# HELP hvx_vm_[a-z_]* ' -e '^# TYPE hvx_vm_[a-z_]* \(counter\|gauge\)$' \
+	-e '^hvx_vm_[a-z_]*{vm="spin"\(,reason="[a-z_0-9]*"\)\?} [0-9.e+-]*$' /tmp/stats.prom | head -n 1)
+echo "# vmctl stats --prometheus: $(wc -l </tmp/stats.prom) lines, exits $srow, cpu $scpu s; $(grep -c '^# TYPE' /tmp/stats.prom) families"
+check_eval res_stats_prometheus "exits '$srow', cpu '$scpu', bad line '$sbad'" \
+	'[ "${srow:-0}" -gt 0 ] && [ -n "$scpu" ] && [ -z "$sbad" ] &&
+	 grep -qx "hvx_vm_up{vm=\"spin\"} 1" /tmp/stats.prom &&
+	 grep -q "^hvx_vm_exits_by_reason_total{vm=\"spin\",reason=\"preemption_timer\"} [1-9]" /tmp/stats.prom &&
+	 [ "$(grep -c "^# TYPE hvx_vm_exits_total counter$" /tmp/stats.prom)" -eq 1 ]'
 
 vmctl set spin --cpu-max 50000/100000
 s50=$(share $SLICE/spin 5)

@@ -637,6 +637,35 @@ static void test_top(void)
 	case_end(&tc, "top: exits/s, bytes/s and the top reasons from two samples; JSON and table; bad interval refused");
 }
 
+static void test_stats(void)
+{
+	char out[8192];
+	char *prom_argv[] = { "stats", "--prometheus", NULL };
+	char *named_argv[] = { "stats", "vmA", "nope", NULL };
+	struct tcase tc;
+	int ret;
+
+	case_begin(&tc);
+	fake_reset(FAKE_IGNORE, FAKE_IGNORE);
+	fake.counters = true;
+	check(&tc, start_quiet("vmA", out, sizeof(out)) == 0, "start: %s", out);
+	ret = run_cmd(&vmctl_cmd_stats, out, sizeof(out), 2, prom_argv);
+	check(&tc, ret == VMCTL_OK, "stats --prometheus: exit %d", ret);
+	check(&tc, strstr(out, "hvx_vm_up{vm=\"vmA\"} 1\n") &&
+	      strstr(out, "hvx_vm_vcpus{vm=\"vmA\"} 2\n") &&
+	      strstr(out, "hvx_vm_memory_bytes{vm=\"vmA\"} 268435456\n") &&
+	      strstr(out, "hvx_vm_exits_by_reason_total{vm=\"vmA\",reason=\"cpuid\"} 7\n") &&
+	      strstr(out, "# TYPE hvx_vm_exits_total counter\nhvx_vm_exits_total{vm=\"vmA\"} "),
+	      "stats --prometheus printed:\n%s", out);
+	ret = run_cmd(&vmctl_cmd_stats, out, sizeof(out), 3, named_argv);
+	check(&tc, ret == VMCTL_ERR && strstr(out, "vmA hvx_vm_up 1\n") &&
+	      strstr(out, "nope hvx_vm_up 0\n") && strstr(out, "vmA hvx_vm_vcpus 2\n"),
+	      "stats vmA nope: exit %d:\n%s", ret, out);
+	vmctl_control_stop();
+	fake.counters = false;
+	case_end(&tc, "stats: the VM's counters in Prometheus's format and as lines; a VM named that is not there is status 1");
+}
+
 /*
  * vmctl set writes only the cgroup that a VM of that name gets: a VM that
  * names another path (its word, and vmctl set may be root) is refused
@@ -788,6 +817,7 @@ int main(void)
 		  false, VMCTL_STOP_STILL_THERE, 1, 1);
 	test_stop_cmd();
 	test_top();
+	test_stats();
 	test_set_cmd();
 	test_balloon_cmd();
 

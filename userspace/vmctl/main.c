@@ -19,6 +19,7 @@ static const struct vmctl_cmd *const commands[] = {
 	&vmctl_cmd_stop,
 	&vmctl_cmd_set,
 	&vmctl_cmd_top,
+	&vmctl_cmd_stats,
 	&vmctl_cmd_balloon,
 	&vmctl_cmd_net,
 	&vmctl_cmd_ha,

@@ -25,6 +25,7 @@ extern const struct vmctl_cmd vmctl_cmd_info;
 extern const struct vmctl_cmd vmctl_cmd_stop;
 extern const struct vmctl_cmd vmctl_cmd_set;
 extern const struct vmctl_cmd vmctl_cmd_top;
+extern const struct vmctl_cmd vmctl_cmd_stats;
 extern const struct vmctl_cmd vmctl_cmd_balloon;
 extern const struct vmctl_cmd vmctl_cmd_net;
 extern const struct vmctl_cmd vmctl_cmd_ha;

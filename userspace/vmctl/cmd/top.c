@@ -1,15 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmctl top: every running VM, what it takes of the host, sampled twice
- * an interval apart. Each figure comes from where the kernel keeps it:
- * CPU time from the VM's cgroup (cpu.stat; its process's when it has
- * none), the time its threads waited for a CPU (steal: schedstat), memory
- * from its process (VmRSS, VmSwap), disk bytes from its process's I/O
- * accounting (/proc/PID/io: the disks' I/O threads are vmctl's), and
- * exits and NIC bytes from the VM itself (vmctl info: the module's
- * counters, read while the vCPUs run).
+ * an interval apart (vm_sample.h says where each figure comes from), as
+ * rates over the interval.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -21,33 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/vm_sample.h"
 #include "core/control.h"
 #include "vmctl.h"
 
 #define MAX_VMS		64
-#define MAX_REASONS	24
 #define TOP_REASONS	3
 
-struct reason {
-	char key[24];
-	unsigned long long count;
-};
-
-struct sample {
-	char name[VMCTL_NAME_MAX + 1];
-	bool ok;
-	int pid;
-	unsigned int vcpus;
-	unsigned long long cpu_us, steal_ns, exits, rss_kb, swap_kb;
-	unsigned long long disk_read, disk_write, net_rx, net_tx;
-	struct reason reasons[MAX_REASONS];
-	unsigned int nreasons;
-};
-
 struct row {
-	struct sample now;
+	struct vmctl_sample now;
 	double cpu_pct, steal_pct, exits_s, disk_r_s, disk_w_s, net_rx_s, net_tx_s;
-	struct reason top[TOP_REASONS];	/* by exits in the interval */
+	struct vmctl_reason top[TOP_REASONS];	/* by exits in the interval */
 	unsigned int ntop;
 };
 
@@ -73,161 +51,16 @@ static void top_usage(void)
 	       "Exit status: 0 done, 1 the run directory cannot be read, 2 bad command line.\n");
 }
 
-static unsigned long long reply_u64(const char *reply, const char *key)
-{
-	char buf[32];
-
-	return vmctl_reply_get(reply, key, buf, sizeof(buf)) ?
-	       strtoull(buf, NULL, 10) : 0;
-}
-
-/* Sum of the values of every "nicN_@suffix: V" line. */
-static unsigned long long sum_nic(const char *reply, const char *suffix)
-{
-	unsigned long long sum = 0;
-	char key[32];
-
-	for (unsigned int i = 0; i < 8; i++) {
-		snprintf(key, sizeof(key), "nic%u_%s", i, suffix);
-		sum += reply_u64(reply, key);
-	}
-	return sum;
-}
-
-/* "KEY: VALUE" of /proc/PID/@file, as a number (kB lines: in kB). */
-static unsigned long long proc_value(int pid, const char *file, const char *key)
-{
-	char path[64], line[256];
-	unsigned long long v = 0;
-	size_t len = strlen(key);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			v = strtoull(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-/* Time the process's threads waited on a run queue (schedstat, ns). */
-static unsigned long long steal_ns(int pid)
-{
-	unsigned long long run, wait, sum = 0;
-	char path[96];
-	struct dirent *de;
-	DIR *d;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat", pid,
-			 de->d_name);
-		f = fopen(path, "r");
-		if (f && fscanf(f, "%llu %llu", &run, &wait) == 2)
-			sum += wait;
-		if (f)
-			fclose(f);
-	}
-	closedir(d);
-	return sum;
-}
-
-/* CPU time: the cgroup's usage_usec, or the process's utime + stime. */
-static unsigned long long cpu_us(const char *cgroup, int pid)
-{
-	unsigned long long v = 0, ut, st;
-	char path[4200], line[1024], *p;
-	FILE *f;
-
-	if (cgroup[0] == '/') {
-		snprintf(path, sizeof(path), "%s/cpu.stat", cgroup);
-		f = fopen(path, "r");
-		if (f) {
-			while (fgets(line, sizeof(line), f))
-				if (sscanf(line, "usage_usec %llu", &v) == 1)
-					break;
-			fclose(f);
-			return v;
-		}
-	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	/* After the ") " that ends the command name: fields 3 on. */
-	if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) &&
-	    sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
-		   &ut, &st) == 2)
-		v = (ut + st) * 1000000ull / sysconf(_SC_CLK_TCK);
-	fclose(f);
-	return v;
-}
-
-static void parse_reasons(const char *reply, struct sample *s)
-{
-	char line[2048], *tok, *save, *eq;
-
-	s->nreasons = 0;
-	if (!vmctl_reply_get(reply, "exits_by_reason", line, sizeof(line)))
-		return;
-	for (tok = strtok_r(line, " ", &save); tok && s->nreasons < MAX_REASONS;
-	     tok = strtok_r(NULL, " ", &save)) {
-		eq = strchr(tok, '=');
-		if (!eq || eq - tok >= (int)sizeof(s->reasons[0].key))
-			continue;
-		*eq = 0;
-		strcpy(s->reasons[s->nreasons].key, tok);
-		s->reasons[s->nreasons++].count = strtoull(eq + 1, NULL, 10);
-	}
-}
-
-static void take_sample(const char *name, struct sample *s)
-{
-	char cgroup[4096] = "", *reply;
-
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	if (vmctl_control_call(name, "info", &reply, NULL, 0) != VMCTL_CALL_OK)
-		return;
-	s->ok = true;
-	s->pid = (int)reply_u64(reply, "pid");
-	s->vcpus = (unsigned int)reply_u64(reply, "vcpus");
-	s->exits = reply_u64(reply, "exits");
-	s->net_rx = sum_nic(reply, "rx_bytes");
-	s->net_tx = sum_nic(reply, "tx_bytes");
-	if (!vmctl_reply_get(reply, "cgroup", cgroup, sizeof(cgroup)))
-		cgroup[0] = 0;
-	parse_reasons(reply, s);
-	free(reply);
-	s->cpu_us = cpu_us(cgroup, s->pid);
-	s->steal_ns = steal_ns(s->pid);
-	s->rss_kb = proc_value(s->pid, "status", "VmRSS");
-	s->swap_kb = proc_value(s->pid, "status", "VmSwap");
-	s->disk_read = proc_value(s->pid, "io", "read_bytes");
-	s->disk_write = proc_value(s->pid, "io", "write_bytes");
-}
-
 /* A counter's growth; a reboot starts the VM's counters again. */
 static double rate(unsigned long long now, unsigned long long before, double dt)
 {
 	return (now >= before ? now - before : now) / dt;
 }
 
-static void make_row(const struct sample *a, const struct sample *b, double dt,
+static void make_row(const struct vmctl_sample *a, const struct vmctl_sample *b, double dt,
 		     struct row *r)
 {
-	struct reason d[MAX_REASONS];
+	struct vmctl_reason d[VMCTL_SAMPLE_REASONS];
 	unsigned int n = 0, i, j;
 
 	memset(r, 0, sizeof(*r));
@@ -346,7 +179,7 @@ static int top_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	static struct sample before[MAX_VMS];
+	static struct vmctl_sample before[MAX_VMS];
 	static struct row rows[MAX_VMS];
 	bool once = false, json = false;
 	double interval = 1, t0, dt;
@@ -394,13 +227,13 @@ static int top_run(int argc, char **argv)
 		n = count < MAX_VMS ? count : MAX_VMS;
 		t0 = now_s();
 		for (i = 0; i < n; i++)
-			take_sample(names[i], &before[i]);
+			vmctl_sample_take(names[i], &before[i]);
 		usleep((useconds_t)(interval * 1e6));
 		dt = now_s() - t0;
 		for (i = 0; i < n; i++) {
-			struct sample now;
+			struct vmctl_sample now;
 
-			take_sample(names[i], &now);
+			vmctl_sample_take(names[i], &now);
 			make_row(&before[i], &now, dt, &rows[i]);
 		}
 		if (json) {
