@@ -68,12 +68,12 @@ oom0=$(oom_kills)
 
 # --- a VM's memory.max: its pages go to swap, not the host's other memory.
 touch_vm capped 128 11 0 --memory-max 64
-wait_for capped '^# memtouch: pass 2 ok' 900
+wait_for capped '^# memtouch: pass 1 ok' 900
 cur=$(cat $CG/hvx.slice/capped/memory.current 2>/dev/null)
 swp=$(cat $CG/hvx.slice/capped/memory.swap.current 2>/dev/null)
 echo "# --memory 128 --memory-max 64: memory.current $cur, memory.swap.current $swp, $(grep VmSwap /proc/$pid_capped/status)"
 check_eval oc_memory_max_holds "memory.current $cur, swap $swp; $(tail_of capped)" \
-	'[ "$(passes capped)" -ge 2 ] && [ -n "$cur" ] && [ "$cur" -le 67108864 ] &&
+	'[ "$(passes capped)" -ge 1 ] && [ -n "$cur" ] && [ "$cur" -le 67108864 ] &&
 	 [ "${swp:-0}" -ge 33554432 ] && ! grep -q "^not ok" /tmp/capped.out'
 stop_vm capped
 
@@ -115,7 +115,7 @@ sed 's/^/# top: /' /tmp/oc-top.txt
 # Each one's memory partly in swap then, with its reading back ahead.
 swapped=0
 for p in $pid_g1 $pid_g2 $pid_g3; do
-	[ "$(sed -n 's/^VmSwap: *\([0-9]*\) kB/\1/p' /proc/$p/status 2>/dev/null)" -gt 0 ] 2>/dev/null &&
+	[ "$(sed -n 's/^VmSwap:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$p/status 2>/dev/null)" -gt 0 ] 2>/dev/null &&
 		swapped=$((swapped + 1))
 done
 wait_exit $pid_g1 1800; s1=$?
