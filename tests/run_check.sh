@@ -265,8 +265,8 @@ report() {
 # the single-vCPU exit tests on 1 CPU, which boots faster; the Debian kernel
 # as a guest of vmctl, two guests at once (1 and 2 vCPUs), then with disks.
 # The lanes are balanced by what each boot took in a clean-clone run
-# (2026-12-02, s): vmx-2cpu 838, novmx 67, vmx-rt 128, net ~1000,
-# vmx-1cpu 339 | linux-guests 1431, ha ~850, ha-watchdog ~180.
+# (2026-12-02, wall s): vmx-2cpu 825, novmx 63, vmx-rt 116, net 717,
+# vmx-1cpu ~400, ha-watchdog ~180 | linux-guests 1388, ha ~900.
 lane_smp() {
 	boot vmx-2cpu 2 corei7_haswell_4770 2400 \
 		"load_test api_test run_loop_test isolation_test stress_test fuzz_test irqchip_test poweroff_with_vms"
@@ -315,6 +315,19 @@ lane_smp() {
 		--add tests/testbed/guest_lib.sh:/guest_lib.sh \
 		--add tests/testbed/resources_test.sh:/resources_test.sh \
 		--add tests/testbed/tk_test.sh:/tk_test.sh $(. tests/testbed/common.sh && qemu_fixture_args)
+	# The watchdog: one host of the HA fixture (ha_lib.sh), its hvxd with softdog as
+	# /dev/watchdog, stopped while it runs an HA VM; softdog resets the
+	# machine, Bochs boots it again and the suite's second boot finds the
+	# first one's mark in the CMOS RAM (nvram). 1 CPU: two boots to /init
+	# are most of its time, and one host needs no more. hpet=disable:
+	# Bochs 2.7 leaves the PIT's and the RTC's interrupts off after a
+	# reset if the kernel had the HPET in legacy replacement mode (fixed
+	# after 2.7, Bochs issue #218), and its BIOS then waits forever for a
+	# timer tick.
+	# shellcheck disable=SC2046
+	boot ha-watchdog 1 corei7_haswell_4770 1200 "ha_watchdog" --append hpet=disable \
+		--add tests/testbed/ha_watchdog_test.sh:/ha_watchdog_test.sh \
+		$(. tests/testbed/common.sh && ha_fixture_args) --kmod softdog --kmod nvram
 }
 lane_guests() {
 	# The disk suite keeps its images on an ext4 in a RAM disk (brd) and
@@ -336,19 +349,6 @@ lane_guests() {
 	# shellcheck disable=SC2046
 	boot ha 2 corei7_haswell_4770 2400 "ha" \
 		--add tests/testbed/ha_test.sh:/ha_test.sh $(. tests/testbed/common.sh && ha_fixture_args)
-	# The watchdog: one host of the HA fixture (ha_lib.sh), its hvxd with softdog as
-	# /dev/watchdog, stopped while it runs an HA VM; softdog resets the
-	# machine, Bochs boots it again and the suite's second boot finds the
-	# first one's mark in the CMOS RAM (nvram). 1 CPU: two boots to /init
-	# are most of its time, and one host needs no more. hpet=disable:
-	# Bochs 2.7 leaves the PIT's and the RTC's interrupts off after a
-	# reset if the kernel had the HPET in legacy replacement mode (fixed
-	# after 2.7, Bochs issue #218), and its BIOS then waits forever for a
-	# timer tick.
-	# shellcheck disable=SC2046
-	boot ha-watchdog 1 corei7_haswell_4770 1200 "ha_watchdog" --append hpet=disable \
-		--add tests/testbed/ha_watchdog_test.sh:/ha_watchdog_test.sh \
-		$(. tests/testbed/common.sh && ha_fixture_args) --kmod softdog --kmod nvram
 }
 # Each Bochs runs on one host CPU and the boots are most of make check's
 # time: with two CPUs, two lanes of boots run side by side.
